@@ -1,0 +1,222 @@
+"""Role-scoped reads of customers, accounts and subscribers, and the console search."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from crm.models import Account, Customer, Interaction, Subscriber, SubscriberEvent
+from crm.permissions import CrmPerm
+from crm.validators import msisdn_to_e164
+from partners.selectors import partner_of
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    Actor = AbstractBaseUser | AnonymousUser
+
+
+def _scope_filter(actor: Actor, prefix: str) -> Q | None:
+    """None means everything; otherwise the filter that keeps only what `actor` may see."""
+    if actor.has_perm(CrmPerm.VIEW_ANY_CUSTOMER):
+        return None
+    if not actor.is_authenticated:
+        return Q(pk__in=[])
+    if (partner := partner_of(actor)) is not None:
+        return Q(**{f"{prefix}partner__path__startswith": partner.path})
+    return Q(**{f"{prefix}owner": actor})
+
+
+def _scoped(qs: QuerySet[Any], actor: Actor, prefix: str) -> QuerySet[Any]:
+    condition = _scope_filter(actor, prefix)
+    return qs if condition is None else qs.filter(condition)
+
+
+def customer_qs_for(actor: Actor) -> QuerySet[Customer]:
+    return _scoped(Customer.objects.all(), actor, "")
+
+
+def customer_get_for(actor: Actor, public_id: UUID | str) -> Customer:
+    return get_object_or_404(customer_qs_for(actor), public_id=public_id)
+
+
+def account_qs_for(actor: Actor) -> QuerySet[Account]:
+    return _scoped(Account.objects.select_related("customer"), actor, "customer__")
+
+
+def account_get_for(actor: Actor, public_id: UUID | str) -> Account:
+    return get_object_or_404(account_qs_for(actor), public_id=public_id)
+
+
+def subscriber_qs_for(actor: Actor) -> QuerySet[Subscriber]:
+    return _scoped(
+        Subscriber.objects.select_related("account__customer"), actor, "account__customer__"
+    )
+
+
+def subscriber_get_for(actor: Actor, public_id: UUID | str) -> Subscriber:
+    return get_object_or_404(subscriber_qs_for(actor), public_id=public_id)
+
+
+def customer_detail_for(actor: Actor, public_id: UUID | str) -> Customer:
+    """The customer with everything the customer page shows, in a fixed number of queries."""
+    qs = customer_qs_for(actor).select_related("owner", "partner").prefetch_related(
+        "addresses",
+        "kyc_documents",
+        Prefetch(
+            "accounts",
+            queryset=Account.objects.order_by("created_at", "pk").prefetch_related(
+                Prefetch("subscribers", queryset=Subscriber.objects.order_by("created_at", "pk"))
+            ),
+        ),
+    )
+    return get_object_or_404(qs, public_id=public_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: Any
+    kind: str
+    title: str
+    body: str
+    author: Any
+
+
+def customer_timeline(customer: Customer, *, limit: int = 100) -> list[TimelineEntry]:
+    """Notes and interactions merged with subscriber status changes, newest first."""
+    interactions = Interaction.objects.filter(customer=customer).select_related("author")[:limit]
+    events = (
+        SubscriberEvent.objects.filter(subscriber__account__customer=customer)
+        .select_related("actor", "subscriber")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    entries = chain(
+        (
+            TimelineEntry(
+                i.created_at,
+                i.kind,
+                i.subject or i.get_kind_display(),
+                i.body,
+                i.author,
+            )
+            for i in interactions
+        ),
+        (
+            TimelineEntry(
+                e.created_at,
+                "status",
+                f"{e.subscriber.msisdn_display}: {e.old_status or 'new'} → {e.new_status}",
+                e.reason,
+                e.actor,
+            )
+            for e in events
+        ),
+    )
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
+
+
+# ---------------------------------------------------------------------------------------------
+# Console search: one box that takes a name, MSISDN, account/customer number, ICCID or email.
+
+_NUMBER = re.compile(r"^(ACC|CUS)-?(\d{1,10})$", re.IGNORECASE)
+_DIGITS_ONLY = re.compile(r"^[\d\s\-().+]+$")
+
+
+@dataclass(slots=True)
+class SearchHit:
+    customer: Customer
+    matched: str
+    subscribers: list[Subscriber] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    kind: str  # "number" | "msisdn" | "iccid" | "imsi" | "email" | "name" | "empty"
+    value: str
+    extra: tuple[str, ...] = ()
+
+
+def search_query_parse(text: str) -> SearchQuery:
+    """Decide what the person typed: each kind is answered by one indexed lookup."""
+    text = " ".join(text.split())
+    if not text:
+        return SearchQuery("empty", "")
+    if "@" in text:
+        return SearchQuery("email", text.lower())
+    if match := _NUMBER.match(text.replace(" ", "")):
+        prefix, digits = match.group(1).upper(), match.group(2)
+        return SearchQuery("number", f"{prefix}-{int(digits):08d}", (prefix,))
+    if _DIGITS_ONLY.match(text):
+        digits = re.sub(r"\D", "", text)
+        if digits.startswith("89") and len(digits) in (19, 20):
+            return SearchQuery("iccid", digits)
+        if len(digits) == 15 and not text.lstrip().startswith("+") and digits[:3] != "447":
+            return SearchQuery("imsi", digits)
+        if (e164 := msisdn_to_e164(text)) is not None:
+            return SearchQuery("msisdn", e164)
+        return SearchQuery("none", digits)
+    return SearchQuery("name", text.lower())
+
+
+def _name_filter(text: str) -> Q:
+    """Prefix match on names: `smi` finds Smith; `jo smi` finds John Smith; companies too."""
+    terms = text.split(" ")
+    company = Q(company_name__istartswith=text)
+    if len(terms) == 1:
+        return (
+            Q(last_name__istartswith=text) | Q(first_name__istartswith=text) | company
+        )
+    first, rest = terms[0], " ".join(terms[1:])
+    return (
+        Q(first_name__istartswith=first, last_name__istartswith=rest)
+        | Q(last_name__istartswith=first, first_name__istartswith=rest)
+        | company
+    )
+
+
+def customer_search(actor: Actor, text: str, *, limit: int = 20) -> tuple[SearchQuery, list[SearchHit]]:
+    query = search_query_parse(text)
+    customers = customer_qs_for(actor).select_related("partner")
+    subscriber_filter: Q | None = None
+    if query.kind == "email":
+        customers = customers.filter(email=query.value)
+    elif query.kind == "number" and query.extra == ("ACC",):
+        customers = customers.filter(accounts__number=query.value)
+    elif query.kind == "number":
+        customers = customers.filter(number=query.value)
+    elif query.kind in ("msisdn", "iccid", "imsi"):
+        subscriber_filter = Q(**{query.kind: query.value})
+        ids = Subscriber.objects.filter(subscriber_filter).values("account__customer_id")[:1]
+        customers = customers.filter(pk__in=ids)
+    elif query.kind == "name" and len(query.value) >= 2:
+        customers = customers.filter(_name_filter(query.value)).order_by(
+            "last_name", "first_name", "company_name", "pk"
+        )
+    else:
+        return query, []
+    found = list(customers[:limit])
+    if not found:
+        return query, []
+    subscribers_by_customer: dict[int, list[Subscriber]] = {}
+    for subscriber in (
+        Subscriber.objects.filter(account__customer__in=found)
+        .select_related("account")
+        .order_by("created_at", "pk")
+    ):
+        subscribers_by_customer.setdefault(subscriber.account.customer_id, []).append(subscriber)
+    hits = []
+    for customer in found:
+        subs = subscribers_by_customer.get(customer.pk, [])
+        if subscriber_filter is not None:
+            matched = [s for s in subs if getattr(s, query.kind) == query.value]
+            label = f"{query.kind.upper()} {matched[0].msisdn_display if matched else query.value}"
+        else:
+            label = {"email": "email", "number": "number", "name": "name"}[query.kind]
+        hits.append(SearchHit(customer=customer, matched=label, subscribers=subs))
+    return query, hits

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from crm.views import backoffice, console
+
+app_name = "crm"
+
+urlpatterns = [
+    path("console/", include(console.urlpatterns)),
+    path("backoffice/", include(backoffice.urlpatterns)),
+]

@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+app_name = "orders"
+
+# Pages and API endpoints arrive with the issues that build this app (see DESIGN.md).
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+# The self-care site has no tables of its own yet; it reads crm through selectors.

@@ -1,0 +1,95 @@
+"""Personas and shared fixtures, loaded for every test as a pytest plugin (see pyproject).
+
+Loaded before Django is set up, so project imports happen inside the fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+# Tests render templates without running collectstatic first.
+os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
+
+
+def _f() -> Any:
+    from crm.tests import factories
+
+    return factories
+
+
+@pytest.fixture
+def csr(db: None) -> Any:
+    return _f().UserFactory(email="csr@example.com", first_name="Casey", last_name="Rep", role=_f().Role.CSR)
+
+
+@pytest.fixture
+def supervisor(db: None) -> Any:
+    return _f().UserFactory(email="supervisor@example.com", role=_f().Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin(db: None) -> Any:
+    return _f().UserFactory(email="admin@example.com", is_staff=True, role=_f().Role.ADMIN)
+
+
+@pytest.fixture
+def partner_a(db: None) -> Any:
+    return _f().PartnerFactory(code="alpha", name="Alpha Phones")
+
+
+@pytest.fixture
+def partner_b(db: None) -> Any:
+    return _f().PartnerFactory(code="bravo", name="Bravo Mobile")
+
+
+@pytest.fixture
+def reseller_a(partner_a: Any) -> Any:
+    return Partner_f().UserFactory(partner=partner_a, user__email="reseller-a@example.com").user
+
+
+@pytest.fixture
+def reseller_b(partner_b: Any) -> Any:
+    return Partner_f().UserFactory(partner=partner_b, user__email="reseller-b@example.com").user
+
+
+@pytest.fixture
+def subscriber(db: None) -> Any:
+    """The self-care login of `customer`."""
+    return _f().UserFactory(email="subscriber@example.com", role=_f().Role.SUBSCRIBER)
+
+
+@pytest.fixture
+def other_subscriber(db: None) -> Any:
+    user = _f().UserFactory(email="other-subscriber@example.com", role=_f().Role.SUBSCRIBER)
+    _f().CustomerFactory(owner=user, first_name="Olive", last_name="Other")
+    return user
+
+
+@pytest.fixture
+def customer(subscriber: User, partner_a: Any) -> Any:
+    """A customer sold by partner A whose self-care login is `subscriber`."""
+    return _f().CustomerFactory(
+        owner=subscriber, partner=partner_a, first_name="Ada", last_name="Lovelace",
+        email="ada@example.org",
+    )
+
+
+@pytest.fixture
+def line(customer: Any) -> Any:
+    """An active line of `customer`: +44 7400 123456."""
+    return _f().SubscriberFactory(
+        account__customer=customer, msisdn="+447400123456", status="active"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Any:
+    """Sign-in throttling lives in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
