@@ -70,9 +70,7 @@ class Money:
         return Money(self.amount.quantize(step, rounding=settings.INVOICE_ROUNDING), self.currency)
 
     def format(self, locale: str | None = None) -> str:
-        return format_currency(
-            self.amount, self.currency, locale=locale or settings.MONEY_LOCALE
-        )
+        return format_currency(self.amount, self.currency, locale=locale or settings.MONEY_LOCALE)
 
     def as_json(self) -> dict[str, str]:
         return {"amount": str(self.quantized().amount), "currency": self.currency}

@@ -350,7 +350,9 @@ class Interaction(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["customer", "-created_at"], name="crm_interaction_timeline")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="crm_interaction_timeline")
+        ]
 
     def __str__(self) -> str:
         return self.subject or self.body[:40]
@@ -363,12 +365,8 @@ class ApiKey(TimeStampedModel):
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="api_key"
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.PROTECT, related_name="api_key")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"

@@ -8,10 +8,18 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from crm.models import Account, Customer, Interaction, Subscriber, SubscriberEvent
+from crm.models import (
+    Account,
+    ApiKey,
+    Customer,
+    Interaction,
+    KycDocument,
+    Subscriber,
+    SubscriberEvent,
+)
 from crm.permissions import CrmPerm
 from crm.validators import msisdn_to_e164
 from partners.selectors import partner_of
@@ -64,17 +72,30 @@ def subscriber_get_for(actor: Actor, public_id: UUID | str) -> Subscriber:
     return get_object_or_404(subscriber_qs_for(actor), public_id=public_id)
 
 
+def kyc_document_get_for(actor: Actor, public_id: UUID | str) -> KycDocument:
+    documents = KycDocument.objects.select_related("customer").filter(
+        customer__in=customer_qs_for(actor)
+    )
+    return get_object_or_404(documents, public_id=public_id)
+
+
 def customer_detail_for(actor: Actor, public_id: UUID | str) -> Customer:
     """The customer with everything the customer page shows, in a fixed number of queries."""
-    qs = customer_qs_for(actor).select_related("owner", "partner").prefetch_related(
-        "addresses",
-        "kyc_documents",
-        Prefetch(
-            "accounts",
-            queryset=Account.objects.order_by("created_at", "pk").prefetch_related(
-                Prefetch("subscribers", queryset=Subscriber.objects.order_by("created_at", "pk"))
+    qs = (
+        customer_qs_for(actor)
+        .select_related("owner", "partner")
+        .prefetch_related(
+            "addresses",
+            "kyc_documents",
+            Prefetch(
+                "accounts",
+                queryset=Account.objects.order_by("created_at", "pk").prefetch_related(
+                    Prefetch(
+                        "subscribers", queryset=Subscriber.objects.order_by("created_at", "pk")
+                    )
+                ),
             ),
-        ),
+        )
     )
     return get_object_or_404(qs, public_id=public_id)
 
@@ -169,9 +190,7 @@ def _name_filter(text: str) -> Q:
     terms = text.split(" ")
     company = Q(company_name__istartswith=text)
     if len(terms) == 1:
-        return (
-            Q(last_name__istartswith=text) | Q(first_name__istartswith=text) | company
-        )
+        return Q(last_name__istartswith=text) | Q(first_name__istartswith=text) | company
     first, rest = terms[0], " ".join(terms[1:])
     return (
         Q(first_name__istartswith=first, last_name__istartswith=rest)
@@ -180,7 +199,9 @@ def _name_filter(text: str) -> Q:
     )
 
 
-def customer_search(actor: Actor, text: str, *, limit: int = 20) -> tuple[SearchQuery, list[SearchHit]]:
+def customer_search(
+    actor: Actor, text: str, *, limit: int = 20
+) -> tuple[SearchQuery, list[SearchHit]]:
     query = search_query_parse(text)
     customers = customer_qs_for(actor).select_related("partner")
     subscriber_filter: Q | None = None
@@ -220,3 +241,27 @@ def customer_search(actor: Actor, text: str, *, limit: int = 20) -> tuple[Search
             label = {"email": "email", "number": "number", "name": "name"}[query.kind]
         hits.append(SearchHit(customer=customer, matched=label, subscribers=subs))
     return query, hits
+
+
+# ---------------------------------------------------------------------------------------------
+# Status history and API keys.
+
+
+def subscriber_status_history(subscriber: Subscriber) -> QuerySet[SubscriberEvent]:
+    """A line's status changes, newest first; fetch `subscriber` through subscriber_get_for."""
+    return SubscriberEvent.objects.filter(subscriber=subscriber).order_by("-created_at", "-pk")
+
+
+def api_key_qs_for(actor: Actor) -> QuerySet[ApiKey]:
+    """Every key for those who manage keys (newest first, active before revoked), else none."""
+    if not actor.has_perm(CrmPerm.MANAGE_API_KEYS):
+        return ApiKey.objects.none()
+    return (
+        ApiKey.objects.select_related("created_by", "revoked_by", "user")
+        .prefetch_related("user__user_permissions__content_type")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-pk")
+    )
+
+
+def api_key_get_for(actor: Actor, public_id: UUID | str) -> ApiKey:
+    return get_object_or_404(api_key_qs_for(actor), public_id=public_id)

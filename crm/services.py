@@ -70,7 +70,7 @@ def _full_clean(instance: Any, *, exclude: list[str] | None = None) -> None:
 
 
 def sequence_take(name: str, count: int = 1) -> int:
-    """Reserve `count` numbers of sequence `name` and return the first; must run in a transaction."""
+    """Reserve `count` numbers of sequence `name`; returns the first. Call in a transaction."""
     NumberSequence.objects.get_or_create(name=name)
     sequence = NumberSequence.objects.select_for_update().get(name=name)
     NumberSequence.objects.filter(name=name).update(last_value=F("last_value") + count)
@@ -401,7 +401,8 @@ def _subscriber_transition(
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
-            "Give a reason for the change.", code="reason_required",
+            "Give a reason for the change.",
+            code="reason_required",
             fields={"reason": ["A reason is required."]},
         )
     if len(reason) > 200:
@@ -593,9 +594,7 @@ def kyc_document_review(
     )
     customer = document.customer
     accepted = customer.kyc_documents.filter(status=KycDocument.Status.ACCEPTED).exists()
-    customer.kyc_status = (
-        Customer.KycStatus.VERIFIED if accepted else Customer.KycStatus.REJECTED
-    )
+    customer.kyc_status = Customer.KycStatus.VERIFIED if accepted else Customer.KycStatus.REJECTED
     customer.save(update_fields=["kyc_status", "updated_at"])
     Interaction.objects.create(
         customer=customer,

@@ -53,9 +53,7 @@ def msisdn_clean(raw: str) -> str:
     """E.164 form of a valid mobile number of the operator's country, or a ValidationError."""
     number = msisdn_parse(raw)
     if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError(
-            f"{raw!r} is not a valid phone number.", code="invalid_msisdn"
-        )
+        raise ValidationError(f"{raw!r} is not a valid phone number.", code="invalid_msisdn")
     region = phonenumbers.region_code_for_number(number)
     if region != settings.OPERATOR_COUNTRY:
         raise ValidationError(
@@ -87,6 +85,12 @@ def luhn_check_digit(payload: str) -> str:
                 digit -= 9
         total += digit
     return str((10 - total % 10) % 10)
+
+
+def iccid_build(serial: int, issuer: str = "10") -> str:
+    """A valid 19-digit ICCID: 89 (telecom), 44 (country), issuer, 12-digit serial, Luhn digit."""
+    payload = f"8944{issuer}{serial:012d}"
+    return payload + luhn_check_digit(payload)
 
 
 def luhn_valid(number: str) -> bool:

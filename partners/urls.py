@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from partners import views
 
 app_name = "partners"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.customer_list, name="home"),
+    path("customers/<uuid:public_id>/", views.customer_detail, name="customer-detail"),
+]

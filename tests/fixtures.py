@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 # Tests render templates without running collectstatic first.
-os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
+os.environ.setdefault(
+    "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
 
 
 def _f() -> Any:
@@ -22,7 +24,9 @@ def _f() -> Any:
 
 @pytest.fixture
 def csr(db: None) -> Any:
-    return _f().UserFactory(email="csr@example.com", first_name="Casey", last_name="Rep", role=_f().Role.CSR)
+    return _f().UserFactory(
+        email="csr@example.com", first_name="Casey", last_name="Rep", role=_f().Role.CSR
+    )
 
 
 @pytest.fixture
@@ -47,12 +51,12 @@ def partner_b(db: None) -> Any:
 
 @pytest.fixture
 def reseller_a(partner_a: Any) -> Any:
-    return Partner_f().UserFactory(partner=partner_a, user__email="reseller-a@example.com").user
+    return _f().PartnerUserFactory(partner=partner_a, user__email="reseller-a@example.com").user
 
 
 @pytest.fixture
 def reseller_b(partner_b: Any) -> Any:
-    return Partner_f().UserFactory(partner=partner_b, user__email="reseller-b@example.com").user
+    return _f().PartnerUserFactory(partner=partner_b, user__email="reseller-b@example.com").user
 
 
 @pytest.fixture
@@ -69,10 +73,13 @@ def other_subscriber(db: None) -> Any:
 
 
 @pytest.fixture
-def customer(subscriber: User, partner_a: Any) -> Any:
+def customer(subscriber: Any, partner_a: Any) -> Any:
     """A customer sold by partner A whose self-care login is `subscriber`."""
     return _f().CustomerFactory(
-        owner=subscriber, partner=partner_a, first_name="Ada", last_name="Lovelace",
+        owner=subscriber,
+        partner=partner_a,
+        first_name="Ada",
+        last_name="Lovelace",
         email="ada@example.org",
     )
 
@@ -93,3 +100,9 @@ def _clear_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """PBKDF2's deliberate slowness buys nothing in tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

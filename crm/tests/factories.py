@@ -7,16 +7,14 @@ from django.contrib.auth.models import Group
 
 from common.roles import Role
 from crm.models import Account, Customer, Interaction, Subscriber, User
-
-from crm.validators import luhn_check_digit
+from crm.validators import iccid_build
 from partners.models import Partner, PartnerUser
 
 PASSWORD = "correct-horse-battery-staple"
 
 
 def iccid_for(serial: int) -> str:
-    payload = f"894410{serial:012d}"
-    return payload + luhn_check_digit(payload)
+    return iccid_build(serial, issuer="10")
 
 
 class UserFactory(factory.django.DjangoModelFactory):

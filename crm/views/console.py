@@ -1,5 +1,452 @@
+"""The CSR console: find a customer in one box, see the whole customer, act on lines and notes.
+
+Pages are function views behind `frontend_required(CONSOLE)`; writes also check the capability
+and go through one service each. htmx requests get a template partial of the same page.
+"""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from common.auth import frontend_required, require_perm
+from common.errors import ApplicationError
+from common.roles import CONSOLE
+from crm import selectors, services
+from crm.forms import (
+    AccountForm,
+    CustomerCreateForm,
+    CustomerEditForm,
+    InteractionForm,
+    KycDocumentForm,
+    KycReviewForm,
+    LineForm,
+    SubscriberStatusForm,
+    service_errors_to_form,
+)
+from crm.models import Account, Customer, Subscriber
+from crm.permissions import CrmPerm
+from crm.validators import msisdn_display
+
+if TYPE_CHECKING:
+    from crm.selectors import SearchHit, SearchQuery
+
+DETAIL = "crm/console/customer_detail.html"
+SEARCH_HINT = (
+    "Type a name, a mobile number, an account or customer number (ACC-…, CUS-…), "
+    "a SIM number (ICCID), an IMSI or an email address."
+)
+
+
+def _detail_url(customer: Customer, anchor: str = "") -> str:
+    url = reverse("crm:customer-detail", args=[customer.public_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    customer: Customer
+    lines: list[Subscriber]
+    matched: str
+    matched_line_pk: int | None = None
+
+
+def _understood(query: SearchQuery) -> str:
+    """What the search took the text for, in words a CSR reads at a glance."""
+    if query.kind == "msisdn":
+        return f"the mobile number {msisdn_display(query.value)}"
+    if query.kind == "iccid":
+        return f"the SIM number (ICCID) {query.value}"
+    if query.kind == "imsi":
+        return f"the IMSI {query.value}"
+    if query.kind == "email":
+        return f"the email address {query.value}"
+    if query.kind == "number":
+        kind = "account" if query.extra == ("ACC",) else "customer"
+        return f"the {kind} number {query.value}"
+    if query.kind == "name":
+        return f"a name starting “{query.value}”"
+    return ""
+
+
+def _search_problem(query: SearchQuery) -> str:
+    """Why a query cannot be searched at all, or '' when it can."""
+    if query.kind == "empty":
+        return SEARCH_HINT
+    if query.kind == "none":
+        return (
+            f"“{query.value}” is not a mobile number, a SIM number (ICCID) or an IMSI: "
+            "check the digits. " + SEARCH_HINT
+        )
+    if query.kind == "name" and len(query.value) < 2:
+        return "Type at least two letters of a name."
+    return ""
+
+
+def _search_result(query: SearchQuery, hit: SearchHit) -> SearchResult:
+    if query.kind in ("msisdn", "iccid", "imsi"):
+        line = next((s for s in hit.subscribers if getattr(s, query.kind) == query.value), None)
+        if line is not None:
+            label = {"msisdn": "mobile number", "iccid": "ICCID", "imsi": "IMSI"}[query.kind]
+            where = "" if query.kind == "msisdn" else f" of line {line.msisdn_display}"
+            value = line.msisdn_display if query.kind == "msisdn" else query.value
+            return SearchResult(hit.customer, hit.subscribers, f"{label} {value}{where}", line.pk)
+    return SearchResult(hit.customer, hit.subscribers, _understood(query))
+
+
+@require_GET
+@frontend_required(CONSOLE)
+def console_home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "crm/console/search.html",
+        {"q": "", "problem": SEARCH_HINT, "results": [], "understood": ""},
+    )
+
+
+@require_GET
+@frontend_required(CONSOLE)
+def customer_search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "")[:200]
+    query, hits = selectors.customer_search(request.user, text)
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    if not partial and len(hits) == 1 and query.kind != "name":
+        return redirect("crm:customer-detail", hits[0].customer.public_id)
+    context = {
+        "q": text,
+        "query": query,
+        "problem": _search_problem(query),
+        "understood": _understood(query),
+        "results": [_search_result(query, hit) for hit in hits],
+    }
+    template = "crm/console/search.html#results" if partial else "crm/console/search.html"
+    return render(request, template, context)
+
+
+# --- the customer page ------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "activate": "Activate",
+    "suspend": "Suspend",
+    "resume": "Resume",
+    "terminate": "Terminate",
+}
+
+
+def _line_actions(user: Any, subscriber: Subscriber) -> list[str]:
+    """The status actions this user may take on this line now (Subscriber.TRANSITIONS)."""
+    if not user.has_perm(CrmPerm.CHANGE_SUBSCRIBER_STATUS):
+        return []
+    allowed = subscriber.allowed_transitions()
+    actions = []
+    if Subscriber.Status.ACTIVE in allowed:
+        suspended = subscriber.status == Subscriber.Status.SUSPENDED
+        actions.append("resume" if suspended else "activate")
+    if Subscriber.Status.SUSPENDED in allowed:
+        actions.append("suspend")
+    if Subscriber.Status.TERMINATED in allowed and user.has_perm(CrmPerm.TERMINATE_SUBSCRIBER):
+        actions.append("terminate")
+    return actions
+
+
+@dataclass(slots=True)
+class LineRow:
+    subscriber: Subscriber
+    actions: list[tuple[str, str]]
+    form: SubscriberStatusForm | None = None
+    notice: str = ""
+
+
+@dataclass(slots=True)
+class AccountBlock:
+    account: Account
+    rows: list[LineRow] = field(default_factory=list)
+
+
+def _line_row(
+    user: Any, subscriber: Subscriber, form: SubscriberStatusForm | None = None, notice: str = ""
+) -> LineRow:
+    actions = [(name, ACTION_LABELS[name]) for name in _line_actions(user, subscriber)]
+    return LineRow(subscriber, actions, form, notice)
+
+
+def _detail_context(
+    request: HttpRequest, public_id: UUID, *, note_form: InteractionForm | None = None
+) -> dict[str, Any]:
+    customer = selectors.customer_detail_for(request.user, public_id)
+    accounts = [
+        AccountBlock(
+            account, [_line_row(request.user, s) for s in account.subscribers.all()]
+        )
+        for account in customer.accounts.all()
+    ]
+    return {
+        "customer": customer,
+        "phone_display": msisdn_display(customer.phone) if customer.phone else "",
+        "addresses": list(customer.addresses.all()),
+        "kyc_documents": sorted(
+            customer.kyc_documents.all(), key=lambda d: d.created_at, reverse=True
+        ),
+        "accounts": accounts,
+        "timeline": selectors.customer_timeline(customer),
+        "note_form": note_form or InteractionForm(),
+        "review_form": KycReviewForm(),
+    }
+
+
+@require_GET
+@frontend_required(CONSOLE)
+def customer_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return render(request, DETAIL, _detail_context(request, public_id))
+
+
+@require_POST
+@frontend_required(CONSOLE)
+def interaction_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    require_perm(request, CrmPerm.ADD_INTERACTION)
+    customer = selectors.customer_get_for(request.user, public_id)
+    form = InteractionForm(request.POST)
+    added = False
+    if form.is_valid():
+        try:
+            services.interaction_add(customer=customer, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+        else:
+            if not request.htmx:
+                messages.success(request, "Note added to the timeline.")
+                return redirect(_detail_url(customer, "timeline-panel"))
+            form, added = InteractionForm(), True
+    if request.htmx:
+        context = {
+            "customer": customer,
+            "note_form": form,
+            "note_added": added,
+            "timeline": selectors.customer_timeline(customer),
+        }
+        return render(request, f"{DETAIL}#timeline-panel", context)
+    return render(request, DETAIL, _detail_context(request, public_id, note_form=form))
+
+
+@require_POST
+@frontend_required(CONSOLE)
+def subscriber_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Activate, suspend, resume or terminate a line, with the reason written to its history."""
+    require_perm(request, CrmPerm.CHANGE_SUBSCRIBER_STATUS)
+    if request.POST.get("action") == "terminate":
+        require_perm(request, CrmPerm.TERMINATE_SUBSCRIBER)
+    subscriber = selectors.subscriber_get_for(request.user, public_id)
+    customer = subscriber.account.customer
+    form = SubscriberStatusForm(request.POST)
+    changed = False
+    if form.is_valid():
+        change = services.SUBSCRIBER_ACTIONS[form.cleaned_data["action"]]
+        try:
+            subscriber = change(
+                subscriber=subscriber, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+        else:
+            changed = True
+    notice = f"{subscriber.msisdn_display} is now {subscriber.get_status_display().lower()}."
+    if not request.htmx:
+        if changed:
+            messages.success(request, notice)
+        else:
+            problems = [m for errors in form.errors.values() for m in errors]
+            messages.error(request, f"{subscriber.msisdn_display}: {' '.join(problems)}")
+        return redirect(_detail_url(customer, f"line-{subscriber.public_id}"))
+    row = _line_row(request.user, subscriber, None if changed else form, notice if changed else "")
+    html = render_to_string(f"{DETAIL}#line-row", {"row": row}, request)
+    if changed:  # the status change is now on the timeline too: swap it out of band
+        html += render_to_string(
+            f"{DETAIL}#timeline",
+            {"timeline": selectors.customer_timeline(customer), "oob": True},
+            request,
+        )
+    return HttpResponse(html)
+
+
+# --- create and change ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@frontend_required(CONSOLE)
+def customer_create(request: HttpRequest) -> HttpResponse:
+    """A new customer with a billing account and a first line, all or nothing."""
+    require_perm(request, CrmPerm.MANAGE_CUSTOMER)
+    form = CustomerCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            line = services.customer_onboard(actor=request.user, **form.onboard_data())
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+        else:
+            account = Account.objects.select_related("customer").get(pk=line.account_id)
+            messages.success(
+                request,
+                f"{account.customer.display_name} is customer {account.customer.number}, "
+                f"account {account.number}, line {line.msisdn_display} "
+                f"({line.get_status_display().lower()}).",
+            )
+            return redirect(_detail_url(account.customer))
+    return render(request, "crm/console/customer_create.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@frontend_required(CONSOLE)
+def customer_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    require_perm(request, CrmPerm.MANAGE_CUSTOMER)
+    customer = selectors.customer_get_for(request.user, public_id)
+    initial = CustomerEditForm.initial_for(customer)
+    form = CustomerEditForm(request.POST or None, initial=initial, kind=customer.kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(
+                customer=customer,
+                actor=request.user,
+                address=form.address_changes(customer),
+                **form.customer_data(),
+            )
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+        else:
+            messages.success(request, "Details saved.")
+            return redirect(_detail_url(customer))
+    context = {"form": form, "customer": customer}
+    return render(request, "crm/console/customer_edit.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@frontend_required(CONSOLE)
+def account_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Another billing account for an existing customer."""
+    require_perm(request, CrmPerm.MANAGE_CUSTOMER)
+    customer = selectors.customer_get_for(request.user, public_id)
+    form = AccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_create(
+                customer=customer, actor=request.user, **form.account_data()
+            )
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+        else:
+            messages.success(request, f"Account {account.number} opened.")
+            return redirect(_detail_url(customer, f"account-{account.public_id}"))
+    context = {"form": form, "customer": customer}
+    return render(request, "crm/console/account_create.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@frontend_required(CONSOLE)
+def subscriber_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Another line on an existing account."""
+    require_perm(request, CrmPerm.MANAGE_CUSTOMER)
+    account = selectors.account_get_for(request.user, public_id)
+    form = LineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            line = services.subscriber_create(
+                account=account, actor=request.user, **form.line_data()
+            )
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Line {line.msisdn_display} added to {account.number} "
+                f"({line.get_status_display().lower()}).",
+            )
+            return redirect(_detail_url(account.customer, f"line-{line.public_id}"))
+    context = {"form": form, "account": account, "customer": account.customer}
+    return render(request, "crm/console/subscriber_create.html", context)
+
+
+# --- KYC documents ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@frontend_required(CONSOLE)
+def kyc_document_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    require_perm(request, CrmPerm.MANAGE_CUSTOMER)
+    customer = selectors.customer_get_for(request.user, public_id)
+    form = KycDocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = services.kyc_document_add(
+                customer=customer, actor=request.user, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+        else:
+            messages.success(request, f"{document.get_kind_display()} added for review.")
+            return redirect(_detail_url(customer, "kyc"))
+    context = {"form": form, "customer": customer}
+    return render(request, "crm/console/kyc_document_create.html", context)
+
+
+@require_POST
+@frontend_required(CONSOLE)
+def kyc_document_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Accept or reject a document (supervisors); the customer's KYC status follows."""
+    require_perm(request, CrmPerm.REVIEW_KYC)
+    document = selectors.kyc_document_get_for(request.user, public_id)
+    form = KycReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            document = services.kyc_document_review(
+                document=document,
+                actor=request.user,
+                accept=form.cleaned_data["decision"] == "accept",
+                note=form.cleaned_data["note"],
+            )
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+    if form.errors:
+        problems = [m for errors in form.errors.values() for m in errors]
+        messages.error(request, f"{document}: {' '.join(problems)}")
+    else:
+        messages.success(request, f"{document} {document.get_status_display().lower()}.")
+    return redirect(_detail_url(document.customer, "kyc"))
+
+
+@require_GET
+@frontend_required(CONSOLE)
+def kyc_document_file(request: HttpRequest, public_id: UUID) -> FileResponse:
+    """The uploaded copy, only to those who may see the customer; never a public media URL."""
+    document = selectors.kyc_document_get_for(request.user, public_id)
+    if not document.file:
+        raise Http404("This document has no copy on file.")
+    name = document.file.name.rsplit("/", 1)[-1]
+    return FileResponse(document.file.open("rb"), filename=name, as_attachment=True)
+
+
+urlpatterns = [
+    path("", console_home, name="console-home"),
+    path("search/", customer_search, name="customer-search"),
+    path("customers/new/", customer_create, name="customer-create"),
+    path("customers/<uuid:public_id>/", customer_detail, name="customer-detail"),
+    path("customers/<uuid:public_id>/edit/", customer_edit, name="customer-edit"),
+    path("customers/<uuid:public_id>/notes/", interaction_create, name="interaction-create"),
+    path("customers/<uuid:public_id>/accounts/new/", account_create, name="account-create"),
+    path(
+        "customers/<uuid:public_id>/kyc/new/", kyc_document_create, name="kyc-document-create"
+    ),
+    path("accounts/<uuid:public_id>/lines/new/", subscriber_create, name="subscriber-create"),
+    path("subscribers/<uuid:public_id>/status/", subscriber_status, name="subscriber-status"),
+    path("kyc/<uuid:public_id>/review/", kyc_document_review, name="kyc-document-review"),
+    path("kyc/<uuid:public_id>/file/", kyc_document_file, name="kyc-document-file"),
+]

@@ -1,0 +1,434 @@
+"""A believable demo operator: staff and partner users of every role, and customers with lines.
+
+Rows are generated in Python and written set-based: COPY on PostgreSQL (a million lines in
+minutes), multi-row INSERT on SQLite. Loading is idempotent: demo users are created once and
+only the missing number of demo customers is added.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from common.roles import Role
+from crm.demo_words import COMPANY_WORDS, FIRST_NAMES, LAST_NAMES, STREETS, TOWNS
+from crm.models import (
+    Account,
+    Address,
+    Customer,
+    Interaction,
+    Subscriber,
+    SubscriberEvent,
+    User,
+)
+from crm.services import sequence_take
+from crm.validators import iccid_build
+from partners.models import Partner, PartnerUser
+
+DEMO_DOMAIN = "demo.example"
+DEMO_PASSWORD = "demo-pass-2026"
+CHUNK = 20_000
+
+NOTES = (
+    (
+        "call",
+        "inbound",
+        "Roaming question",
+        "Asked about data roaming prices in Spain; explained the EU pack.",
+    ),
+    (
+        "call",
+        "inbound",
+        "Bill query",
+        "Queried a charge on the last bill; walked through the itemisation.",
+    ),
+    ("note", "internal", "Vulnerable customer", "Prefers contact by email; hard of hearing."),
+    ("email", "outbound", "Welcome", "Sent the welcome pack and self-care sign-in details."),
+    ("call", "outbound", "Retention call", "Contract ending soon; offered a loyalty discount."),
+    ("sms", "outbound", "Payment reminder", "Reminder sent for the overdue balance."),
+    ("visit", "inbound", "Shop visit", "Came into the shop for a SIM replacement."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    email: str
+    first_name: str
+    last_name: str
+    role: Role | None
+    is_staff: bool = False
+    is_superuser: bool = False
+    partner_code: str | None = None
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser(f"admin@{DEMO_DOMAIN}", "Alex", "Admin", Role.ADMIN, is_staff=True),
+    DemoUser(f"root@{DEMO_DOMAIN}", "Root", "Superuser", None, is_staff=True, is_superuser=True),
+    DemoUser(f"csr@{DEMO_DOMAIN}", "Casey", "Rep", Role.CSR, is_staff=True),
+    DemoUser(f"supervisor@{DEMO_DOMAIN}", "Sam", "Supervisor", Role.SUPERVISOR, is_staff=True),
+    DemoUser(f"reseller@{DEMO_DOMAIN}", "Rita", "Reseller", Role.RESELLER, partner_code="alpha"),
+    DemoUser(f"reseller2@{DEMO_DOMAIN}", "Ben", "Bravo", Role.RESELLER, partner_code="bravo"),
+    DemoUser(f"subscriber@{DEMO_DOMAIN}", "Ada", "Lovelace", Role.SUBSCRIBER),
+)
+DEMO_PARTNERS = (
+    # code, name, kind, parent code
+    ("northwind-dist", "Northwind Distribution", Partner.Kind.DISTRIBUTOR, None),
+    ("alpha", "Alpha Phones", Partner.Kind.DEALER, "northwind-dist"),
+    ("bravo", "Bravo Mobile", Partner.Kind.DEALER, "northwind-dist"),
+    ("bravo-kiosk", "Bravo Kiosk Leeds", Partner.Kind.RESELLER, "bravo"),
+)
+
+
+@transaction.atomic
+def demo_users_ensure() -> dict[str, User]:
+    partners: dict[str, Partner] = {}
+    for code, name, kind, parent_code in DEMO_PARTNERS:
+        parent = partners.get(parent_code) if parent_code else None
+        path = f"{parent.path if parent else ''}{code}/"
+        partners[code], _ = Partner.objects.get_or_create(
+            code=code, defaults={"name": name, "kind": kind, "parent": parent, "path": path}
+        )
+    users: dict[str, User] = {}
+    for spec in DEMO_USERS:
+        user = User.objects.filter(email=spec.email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=spec.email,
+                password=DEMO_PASSWORD,
+                first_name=spec.first_name,
+                last_name=spec.last_name,
+                is_staff=spec.is_staff,
+                is_superuser=spec.is_superuser,
+            )
+        if spec.role is not None:
+            user.groups.add(Group.objects.get(name=spec.role.value))
+        if spec.partner_code:
+            PartnerUser.objects.get_or_create(user=user, partner=partners[spec.partner_code])
+        users[spec.email.split("@")[0]] = user
+    return users
+
+
+# --- set-based writers ------------------------------------------------------------------------
+
+
+def _reserve_ids(model: type[models.Model], count: int) -> int:
+    """First of `count` consecutive primary keys reserved for `model`."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
+            first = int(cursor.fetchone()[0])
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, first + count - 1]
+            )
+            return first
+        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
+        return int(cursor.fetchone()[0]) + 1
+
+
+def _write(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    table = model._meta.db_table
+    written = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            column_sql = ", ".join(f'"{c}"' for c in columns)
+            with cursor.cursor.copy(f'COPY "{table}" ({column_sql}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    written += 1
+            return written
+        # Elsewhere (SQLite, the newcomer's database) values go through the fields' own
+        # conversion; it is slower, which only matters for the benchmark size on PostgreSQL.
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        fields = [by_attname[c] for c in columns]
+        rows = (
+            [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)]
+            for row in rows
+        )
+        placeholders = ", ".join(["%s"] * len(columns))
+        sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({placeholders})'
+        batch: list[Sequence[Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 5000:
+                cursor.executemany(sql, batch)
+                written += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            written += len(batch)
+    return written
+
+
+def _stamp(rng: random.Random, now: datetime) -> datetime:
+    return now - timedelta(seconds=rng.randrange(3 * 365 * 24 * 3600))
+
+
+def demo_customers_count() -> int:
+    return Customer.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").count()
+
+
+def demo_customers_load(*, count: int, users: dict[str, User], seed: int = 2026) -> int:
+    """Add `count` demo customers, each with a billing address, one account and one line."""
+    if count <= 0:
+        return 0
+    rng = random.Random(seed + demo_customers_count())
+    now = timezone.now()
+    today = timezone.localdate()
+    partners = list(Partner.objects.order_by("pk"))
+    actor = users["csr"]
+    notes_for = min(count, 5000)
+    done = 0
+    while done < count:
+        size = min(CHUNK, count - done)
+        with transaction.atomic():
+            _load_chunk(rng, size, now, today, partners, actor, notes_for=max(0, notes_for - done))
+        done += size
+    return done
+
+
+def _load_chunk(
+    rng: random.Random,
+    size: int,
+    now: datetime,
+    today: date,
+    partners: list[Partner],
+    actor: User,
+    *,
+    notes_for: int,
+) -> None:
+    customer_id = _reserve_ids(Customer, size)
+    account_id = _reserve_ids(Account, size)
+    subscriber_id = _reserve_ids(Subscriber, size)
+    customer_no = sequence_take("cus", size)
+    account_no = sequence_take("acc", size)
+    line_serial = sequence_take("demo-line", size)
+    customers, addresses, accounts, subscribers, events, notes = [], [], [], [], [], []
+    for i in range(size):
+        created = _stamp(rng, now)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        business = rng.random() < 0.1
+        company = f"{last} {rng.choice(COMPANY_WORDS)} Ltd" if business else ""
+        born = None if business else today - timedelta(days=rng.randrange(18 * 365, 85 * 365))
+        serial = line_serial + i
+        email = f"{first}.{last}.{serial}@{DEMO_DOMAIN}".lower().replace("'", "")
+        partner = rng.choice(partners) if partners and rng.random() < 0.3 else None
+        kyc = rng.choices(["verified", "pending", "rejected"], [80, 15, 5])[0]
+        cid = customer_id + i
+        customers.append(
+            (
+                cid,
+                created,
+                created,
+                uuid.uuid4(),
+                f"CUS-{customer_no + i:08d}",
+                "business" if business else "individual",
+                "" if business else first,
+                "" if business else last,
+                company,
+                f"{rng.randrange(10**7, 10**8)}" if business else "",
+                born,
+                email,
+                "",
+                kyc,
+                None,
+                partner.pk if partner else None,
+            )
+        )
+        town, area = rng.choice(TOWNS)
+        addresses.append(
+            (
+                created,
+                created,
+                cid,
+                "billing",
+                f"{rng.randrange(1, 300)} {rng.choice(STREETS)}",
+                "",
+                town,
+                f"{area} {rng.randrange(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+                f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+                settings.OPERATOR_COUNTRY,
+            )
+        )
+        prepaid = rng.random() < 0.6
+        aid = account_id + i
+        accounts.append(
+            (
+                aid,
+                created,
+                created,
+                uuid.uuid4(),
+                f"ACC-{account_no + i:08d}",
+                cid,
+                settings.DEFAULT_CURRENCY,
+                "prepaid" if prepaid else "postpaid",
+                rng.randrange(1, 29),
+                Decimal("0") if prepaid else Decimal(rng.choice(["50", "100", "250", "500"])),
+                "active",
+            )
+        )
+        status = rng.choices(["active", "suspended", "pending", "terminated"], [85, 7, 3, 5])[0]
+        sid = subscriber_id + i
+        subscribers.append(
+            (
+                sid,
+                created,
+                created,
+                uuid.uuid4(),
+                aid,
+                f"+4474{serial:08d}",
+                iccid_build(serial, issuer="20"),
+                f"23415{serial:010d}",
+                status,
+                created,
+            )
+        )
+        events.append((sid, "", status, actor.pk, "Connected (demo data)", created))
+        if i < notes_for:
+            for _ in range(rng.randrange(0, 3)):
+                kind, direction, subject, body = rng.choice(NOTES)
+                at = created + timedelta(days=rng.randrange(1, 300))
+                notes.append((at, at, uuid.uuid4(), cid, kind, direction, subject, body, actor.pk))
+    _write(
+        Customer,
+        [
+            "id",
+            "created_at",
+            "updated_at",
+            "public_id",
+            "number",
+            "kind",
+            "first_name",
+            "last_name",
+            "company_name",
+            "company_number",
+            "date_of_birth",
+            "email",
+            "phone",
+            "kyc_status",
+            "owner_id",
+            "partner_id",
+        ],
+        customers,
+    )
+    _write(
+        Address,
+        [
+            "created_at",
+            "updated_at",
+            "customer_id",
+            "kind",
+            "line1",
+            "line2",
+            "city",
+            "postcode",
+            "country",
+        ],
+        addresses,
+    )
+    _write(
+        Account,
+        [
+            "id",
+            "created_at",
+            "updated_at",
+            "public_id",
+            "number",
+            "customer_id",
+            "currency",
+            "payment_type",
+            "bill_cycle_day",
+            "credit_limit_amount",
+            "status",
+        ],
+        accounts,
+    )
+    _write(
+        Subscriber,
+        [
+            "id",
+            "created_at",
+            "updated_at",
+            "public_id",
+            "account_id",
+            "msisdn",
+            "iccid",
+            "imsi",
+            "status",
+            "status_changed_at",
+        ],
+        subscribers,
+    )
+    _write(
+        SubscriberEvent,
+        [
+            "subscriber_id",
+            "old_status",
+            "new_status",
+            "actor_id",
+            "reason",
+            "created_at",
+        ],
+        events,
+    )
+    _write(
+        Interaction,
+        [
+            "created_at",
+            "updated_at",
+            "public_id",
+            "customer_id",
+            "kind",
+            "direction",
+            "subject",
+            "body",
+            "author_id",
+        ],
+        notes,
+    )
+
+
+@transaction.atomic
+def demo_subscriber_link(users: dict[str, User]) -> Customer | None:
+    """Give the demo subscriber login the first demo customer (an individual with a live line)."""
+    user = users["subscriber"]
+    if (owned := Customer.objects.filter(owner=user).first()) is not None:
+        return owned
+    customer = (
+        Customer.objects.filter(
+            email__endswith=f"@{DEMO_DOMAIN}",
+            kind="individual",
+            partner__isnull=True,
+            accounts__subscribers__status="active",
+        )
+        .order_by("pk")
+        .first()
+    )
+    if customer is not None:
+        Customer.objects.filter(pk=customer.pk).update(
+            owner=user, first_name=user.first_name, last_name=user.last_name
+        )
+    return customer
+
+
+def demo_load(*, customers: int) -> dict[str, int]:
+    """Bring the demo operator up to `customers` demo customers (idempotent)."""
+    users = demo_users_ensure()
+    missing = max(0, customers - demo_customers_count())
+    added = demo_customers_load(count=missing, users=users)
+    demo_subscriber_link(users)
+    if connection.vendor == "postgresql" and added > 10_000:
+        with connection.cursor() as cursor:
+            for model in (Customer, Address, Account, Subscriber, SubscriberEvent, Interaction):
+                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+    return {"added": added, "total": demo_customers_count()}
