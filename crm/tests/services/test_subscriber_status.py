@@ -15,7 +15,10 @@ def test_suspend_records_who_when_and_why(csr, line):
     assert line.status == Subscriber.Status.SUSPENDED
     event = SubscriberEvent.objects.get(subscriber=line)
     assert (event.old_status, event.new_status, event.actor, event.reason) == (
-        "active", "suspended", csr, "Phone reported stolen"
+        "active",
+        "suspended",
+        csr,
+        "Phone reported stolen",
     )
 
 
