@@ -35,7 +35,7 @@ def test_search_understands_what_was_typed(typed, kind, value):
 
 
 def test_search_finds_customer_by_msisdn_typed_with_spaces(csr, line, customer):
-    query, hits = customer_search(csr, "07400 123456")
+    _query, hits = customer_search(csr, "07400 123456")
     assert [hit.customer for hit in hits] == [customer]
     assert hits[0].subscribers == [line]
 
