@@ -14,8 +14,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from crm.models import Account, Customer, Subscriber
-# The console search's name matching, so the API and the console find the same people.
-from crm.selectors import _name_filter as name_prefix_filter
+from crm.selectors import customer_qs_name_prefix
 from crm.validators import msisdn_to_e164
 
 _NOT_DIGITS = re.compile(r"\D")
@@ -64,7 +63,9 @@ class CustomerFilter(django_filters.FilterSet):
         model = Customer
         fields: list[str] = []
 
-    def filter_email(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
+    def filter_email(
+        self, queryset: QuerySet[Customer], name: str, value: str
+    ) -> QuerySet[Customer]:
         return queryset.filter(email=value.strip().lower())
 
     def filter_number(
@@ -72,9 +73,12 @@ class CustomerFilter(django_filters.FilterSet):
     ) -> QuerySet[Customer]:
         return queryset.filter(number=value.strip().upper())
 
-    def filter_name(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
-        text = " ".join(value.split()).lower()
-        return queryset.filter(name_prefix_filter(text)) if text else queryset
+    def filter_name(
+        self, queryset: QuerySet[Customer], name: str, value: str
+    ) -> QuerySet[Customer]:
+        # The console search's name matching, so the API and the console find the same people.
+        text = " ".join(value.split())
+        return customer_qs_name_prefix(queryset, text) if text else queryset
 
 
 class AccountFilter(django_filters.FilterSet):
@@ -95,7 +99,9 @@ class AccountFilter(django_filters.FilterSet):
     ) -> QuerySet[Account]:
         return queryset.filter(currency=value.strip().upper())
 
-    def filter_number(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+    def filter_number(
+        self, queryset: QuerySet[Account], name: str, value: str
+    ) -> QuerySet[Account]:
         return queryset.filter(number=value.strip().upper())
 
 
@@ -104,7 +110,9 @@ class SubscriberFilter(django_filters.FilterSet):
         field_name="account__public_id", help_text="The account's public_id."
     )
     status = django_filters.ChoiceFilter(choices=Subscriber.Status.choices)
-    msisdn = MsisdnFilter(help_text="Any format: `07400 123456`, `+44 7400 123456`, `447400123456`.")
+    msisdn = MsisdnFilter(
+        help_text="Any format: `07400 123456`, `+44 7400 123456`, `447400123456`."
+    )
     iccid = DigitsFilter(help_text="The SIM's ICCID.")
     imsi = DigitsFilter(help_text="The SIM's IMSI.")
 

@@ -8,7 +8,9 @@ from itertools import chain
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import F, Func, Prefetch, Q, QuerySet
+from django.db.models.functions import Collate, Upper
 from django.shortcuts import get_object_or_404
 
 from crm.models import (
@@ -185,18 +187,67 @@ def search_query_parse(text: str) -> SearchQuery:
     return SearchQuery("name", text.lower())
 
 
-def _name_filter(text: str) -> Q:
-    """Prefix match on names: `smi` finds Smith; `jo smi` finds John Smith; companies too."""
-    terms = text.split(" ")
-    company = Q(company_name__istartswith=text)
-    if len(terms) == 1:
-        return Q(last_name__istartswith=text) | Q(first_name__istartswith=text) | company
-    first, rest = terms[0], " ".join(terms[1:])
-    return (
-        Q(first_name__istartswith=first, last_name__istartswith=rest)
-        | Q(last_name__istartswith=first, first_name__istartswith=rest)
-        | company
+def _name_key(column: str) -> Func:
+    """UPPER(column) in byte order ("C" collation on PostgreSQL), as the prefix indexes hold it."""
+    upper = Upper(column)
+    return Collate(upper, "C") if connection.vendor == "postgresql" else upper
+
+
+def _prefix(field: str, text: str) -> Q:
+    """`field` starts with `text`, as a range so that a plain index answers it in byte order."""
+    text = text.upper()
+    return Q(**{f"{field}__gte": text, f"{field}__lt": text[:-1] + chr(ord(text[-1]) + 1)})
+
+
+def _name_keyed(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    return customers.alias(
+        last_key=_name_key("last_name"),
+        first_key=_name_key("first_name"),
+        company_key=_name_key("company_name"),
     )
+
+
+def _name_conditions(text: str) -> list[tuple[Q, tuple[str, ...]]]:
+    """Prefix conditions in the order their hits are shown, each with the index order to scan:
+    `smi` finds Smith (last names first), Smiths Ltd, then first names; `jo smi` finds John
+    Smith, then Smith Joanna, then companies (indexes: migration crm 0003)."""
+    company = (_prefix("company_key", text), ("company_key", "pk"))
+    terms = text.split(" ")
+    if len(terms) == 1:
+        return [
+            (_prefix("last_key", text), ("last_key", "first_key", "pk")),
+            company,
+            (_prefix("first_key", text), ("first_key", "last_key", "pk")),
+        ]
+    first, rest = terms[0], " ".join(terms[1:])
+    return [
+        (_prefix("first_key", first) & _prefix("last_key", rest), ("first_key", "last_key", "pk")),
+        (_prefix("last_key", first) & _prefix("first_key", rest), ("last_key", "first_key", "pk")),
+        company,
+    ]
+
+
+def customer_qs_name_prefix(customers: QuerySet[Customer], text: str) -> QuerySet[Customer]:
+    """`customers` whose name matches `text` as the console search matches names."""
+    text = " ".join(text.split())
+    if not text:
+        return customers
+    condition = Q(pk__in=[])
+    for name_condition, _ordering in _name_conditions(text):
+        condition |= name_condition
+    return _name_keyed(customers).filter(condition)
+
+
+def _name_search(customers: QuerySet[Customer], text: str, limit: int) -> list[Customer]:
+    """One ordered index range scan per condition, each stopping at the limit."""
+    keyed = _name_keyed(customers)
+    found: dict[int, Customer] = {}
+    for condition, ordering in _name_conditions(text):
+        for customer in keyed.filter(condition).order_by(*ordering)[:limit]:
+            found.setdefault(customer.pk, customer)
+        if len(found) >= limit:
+            break
+    return list(found.values())[:limit]
 
 
 def customer_search(
@@ -205,23 +256,20 @@ def customer_search(
     query = search_query_parse(text)
     customers = customer_qs_for(actor).select_related("partner")
     subscriber_filter: Q | None = None
-    if query.kind == "email":
-        customers = customers.filter(email=query.value)
+    if query.kind == "name" and len(query.value) >= 2:
+        found = _name_search(customers, query.value, limit)
+    elif query.kind == "email":
+        found = list(customers.filter(email=query.value)[:limit])
     elif query.kind == "number" and query.extra == ("ACC",):
-        customers = customers.filter(accounts__number=query.value)
+        found = list(customers.filter(accounts__number=query.value)[:limit])
     elif query.kind == "number":
-        customers = customers.filter(number=query.value)
+        found = list(customers.filter(number=query.value)[:limit])
     elif query.kind in ("msisdn", "iccid", "imsi"):
         subscriber_filter = Q(**{query.kind: query.value})
-        ids = Subscriber.objects.filter(subscriber_filter).values("account__customer_id")[:1]
-        customers = customers.filter(pk__in=ids)
-    elif query.kind == "name" and len(query.value) >= 2:
-        customers = customers.filter(_name_filter(query.value)).order_by(
-            "last_name", "first_name", "company_name", "pk"
-        )
+        ids = Subscriber.objects.filter(subscriber_filter).values("account__customer_id")
+        found = list(customers.filter(pk__in=ids)[:limit])
     else:
         return query, []
-    found = list(customers[:limit])
     if not found:
         return query, []
     subscribers_by_customer: dict[int, list[Subscriber]] = {}
