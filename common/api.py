@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from common.errors import ApplicationError
+from common.errors import ApplicationError, InvalidTransition
 
 
 class Pagination(PageNumberPagination):
@@ -42,9 +42,11 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error body is `{"message", "code", "extra": {"fields": {...}}}`."""
     if isinstance(exc, ApplicationError):
+        # The request was well-formed but the object's current state refuses it: 409.
+        conflict = isinstance(exc, InvalidTransition) or exc.code == "conflict"
         return Response(
             {"message": exc.message, "code": exc.code, "extra": {"fields": exc.fields}},
-            status=status.HTTP_400_BAD_REQUEST,
+            status=status.HTTP_409_CONFLICT if conflict else status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DjangoValidationError):
         fields = (

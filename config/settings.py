@@ -209,17 +209,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKeyAuth": {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "Api-Key <key>",
-            }
-        }
-    },
-    "SECURITY": [{"ApiKeyAuth": []}, {"cookieAuth": []}],
 }
 
 LOGGING = {
