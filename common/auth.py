@@ -20,6 +20,14 @@ class AccountAdapter(DefaultAccountAdapter):
         # Accounts are created by staff, resellers and orders, not by open sign-up.
         return False
 
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> Any:
+        user = super().authenticate(request, **credentials)
+        if user is not None and getattr(user, "is_machine", False):
+            # An API key's machine identity never opens a page, even if someone gave it a
+            # password; it is refused exactly like a wrong password.
+            return None
+        return user
+
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         frontend = landing_frontend(request.user)
         return reverse(frontend.url_name) if frontend else reverse("home")

@@ -11,6 +11,7 @@ from django.conf import settings
 from common.errors import ApplicationError
 from crm.models import Account, Address, Customer, Interaction, KycDocument
 from crm.services import CUSTOMER_EDITABLE, SUBSCRIBER_ACTIONS, AddressData
+from crm.validators import iccid_clean, imsi_clean, msisdn_clean
 
 DATE_ERROR = "Enter a real date as YYYY-MM-DD, for example 1990-02-28."
 
@@ -188,6 +189,17 @@ class LineForm(forms.Form):
     )
     activate = forms.BooleanField(required=False, initial=True, label="Activate the line now")
 
+    # The identifiers' shape is checked here too, so every mistake shows on the first submit;
+    # whether the number and SIM are free is for the service to decide.
+    def clean_msisdn(self) -> str:
+        return msisdn_clean(self.cleaned_data["msisdn"])
+
+    def clean_iccid(self) -> str:
+        return iccid_clean(self.cleaned_data["iccid"])
+
+    def clean_imsi(self) -> str:
+        return imsi_clean(self.cleaned_data["imsi"])
+
     def line_data(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
@@ -208,7 +220,24 @@ class CustomerCreateForm(CustomerDetailsForm, AccountForm, LineForm):
         label="Customer is",
     )
 
-    field_order = ("kind", *CustomerDetailsForm.base_fields)
+    field_order = ("kind", *CustomerDetailsForm.base_fields, *AccountForm.base_fields)
+
+    def clean(self) -> dict[str, Any]:
+        # Ask for the name that this kind of customer needs now, beside the other missing
+        # fields, rather than only after they are filled in (the service checks it again).
+        data = super().clean() or {}
+        needed = (
+            {"company_name": "A business needs its registered company name."}
+            if data.get("kind") == Customer.Kind.BUSINESS
+            else {
+                "first_name": "An individual needs a first name.",
+                "last_name": "An individual needs a last name.",
+            }
+        )
+        for name, message in needed.items():
+            if name not in self.errors and not (data.get(name) or "").strip():
+                self.add_error(name, message)
+        return data
 
     def onboard_data(self) -> dict[str, Any]:
         kind = self.cleaned_data["kind"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Case, F, Prefetch, QuerySet, When, prefetch_related_objects
+from django.db.models.functions import Upper
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -16,6 +17,8 @@ from crm.selectors import customer_detail_for, customer_qs_for, customer_search
 from partners.selectors import partner_of
 
 PAGE_SIZE = 25
+# People by surname, businesses by company name, in one alphabetical list.
+_SORT_NAME = Case(When(kind=Customer.Kind.BUSINESS, then=F("company_name")), default=F("last_name"))
 SEARCH_LIMIT = 200
 
 
@@ -35,7 +38,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         rows = (
             customer_qs_for(request.user)
             .select_related("partner")
-            .order_by("last_name", "first_name", "company_name", "pk")
+            .order_by(Upper(_SORT_NAME), Upper("first_name"), "pk")
         )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = customers = list(page.object_list)

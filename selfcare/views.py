@@ -38,7 +38,7 @@ def account_overview(request: HttpRequest) -> HttpResponse:
     # never the whole customer base, even for a role that may see every customer.
     customers = (
         customer_qs_for(request.user)
-        .filter(owner=request.user)
+        .filter(owner_id=request.user.pk)
         .prefetch_related(
             Prefetch(
                 "accounts",

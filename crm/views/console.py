@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from common.auth import frontend_required, require_perm
 from common.errors import ApplicationError
@@ -32,12 +33,20 @@ from crm.forms import (
     SubscriberStatusForm,
     service_errors_to_form,
 )
-from crm.models import Account, Customer, Subscriber
+from crm.models import Account, Customer, Subscriber, User
 from crm.permissions import CrmPerm
 from crm.validators import msisdn_display
 
 if TYPE_CHECKING:
     from crm.selectors import SearchHit, SearchQuery
+
+
+class ConsoleRequest(HttpRequest):
+    """What a console view receives: a signed-in user (frontend_required) and django-htmx."""
+
+    htmx: HtmxDetails
+    user: User  # type: ignore[assignment]
+
 
 DETAIL = "crm/console/customer_detail.html"
 SEARCH_HINT = (
@@ -107,7 +116,7 @@ def _search_result(query: SearchQuery, hit: SearchHit) -> SearchResult:
 
 @require_GET
 @frontend_required(CONSOLE)
-def console_home(request: HttpRequest) -> HttpResponse:
+def console_home(request: ConsoleRequest) -> HttpResponse:
     return render(
         request,
         "crm/console/search.html",
@@ -117,7 +126,7 @@ def console_home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @frontend_required(CONSOLE)
-def customer_search(request: HttpRequest) -> HttpResponse:
+def customer_search(request: ConsoleRequest) -> HttpResponse:
     text = request.GET.get("q", "")[:200]
     query, hits = selectors.customer_search(request.user, text)
     partial = bool(request.htmx) and not request.htmx.history_restore_request
@@ -182,13 +191,11 @@ def _line_row(
 
 
 def _detail_context(
-    request: HttpRequest, public_id: UUID, *, note_form: InteractionForm | None = None
+    request: ConsoleRequest, public_id: UUID, *, note_form: InteractionForm | None = None
 ) -> dict[str, Any]:
     customer = selectors.customer_detail_for(request.user, public_id)
     accounts = [
-        AccountBlock(
-            account, [_line_row(request.user, s) for s in account.subscribers.all()]
-        )
+        AccountBlock(account, [_line_row(request.user, s) for s in account.subscribers.all()])
         for account in customer.accounts.all()
     ]
     return {
@@ -207,13 +214,13 @@ def _detail_context(
 
 @require_GET
 @frontend_required(CONSOLE)
-def customer_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def customer_detail(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     return render(request, DETAIL, _detail_context(request, public_id))
 
 
 @require_POST
 @frontend_required(CONSOLE)
-def interaction_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def interaction_create(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     require_perm(request, CrmPerm.ADD_INTERACTION)
     customer = selectors.customer_get_for(request.user, public_id)
     form = InteractionForm(request.POST)
@@ -241,7 +248,7 @@ def interaction_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_POST
 @frontend_required(CONSOLE)
-def subscriber_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def subscriber_status(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     """Activate, suspend, resume or terminate a line, with the reason written to its history."""
     require_perm(request, CrmPerm.CHANGE_SUBSCRIBER_STATUS)
     if request.POST.get("action") == "terminate":
@@ -265,7 +272,7 @@ def subscriber_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
         if changed:
             messages.success(request, notice)
         else:
-            problems = [m for errors in form.errors.values() for m in errors]
+            problems = [str(m) for errors in form.errors.values() for m in errors]
             messages.error(request, f"{subscriber.msisdn_display}: {' '.join(problems)}")
         return redirect(_detail_url(customer, f"line-{subscriber.public_id}"))
     row = _line_row(request.user, subscriber, None if changed else form, notice if changed else "")
@@ -284,7 +291,7 @@ def subscriber_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @frontend_required(CONSOLE)
-def customer_create(request: HttpRequest) -> HttpResponse:
+def customer_create(request: ConsoleRequest) -> HttpResponse:
     """A new customer with a billing account and a first line, all or nothing."""
     require_perm(request, CrmPerm.MANAGE_CUSTOMER)
     form = CustomerCreateForm(request.POST or None)
@@ -307,7 +314,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @frontend_required(CONSOLE)
-def customer_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def customer_edit(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     require_perm(request, CrmPerm.MANAGE_CUSTOMER)
     customer = selectors.customer_get_for(request.user, public_id)
     initial = CustomerEditForm.initial_for(customer)
@@ -331,7 +338,7 @@ def customer_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @frontend_required(CONSOLE)
-def account_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def account_create(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     """Another billing account for an existing customer."""
     require_perm(request, CrmPerm.MANAGE_CUSTOMER)
     customer = selectors.customer_get_for(request.user, public_id)
@@ -352,7 +359,7 @@ def account_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @frontend_required(CONSOLE)
-def subscriber_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def subscriber_create(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     """Another line on an existing account."""
     require_perm(request, CrmPerm.MANAGE_CUSTOMER)
     account = selectors.account_get_for(request.user, public_id)
@@ -380,7 +387,7 @@ def subscriber_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @frontend_required(CONSOLE)
-def kyc_document_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def kyc_document_create(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     require_perm(request, CrmPerm.MANAGE_CUSTOMER)
     customer = selectors.customer_get_for(request.user, public_id)
     form = KycDocumentForm(request.POST or None, request.FILES or None)
@@ -400,7 +407,7 @@ def kyc_document_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_POST
 @frontend_required(CONSOLE)
-def kyc_document_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def kyc_document_review(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     """Accept or reject a document (supervisors); the customer's KYC status follows."""
     require_perm(request, CrmPerm.REVIEW_KYC)
     document = selectors.kyc_document_get_for(request.user, public_id)
@@ -416,7 +423,7 @@ def kyc_document_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
         except ApplicationError as exc:
             service_errors_to_form(form, exc)
     if form.errors:
-        problems = [m for errors in form.errors.values() for m in errors]
+        problems = [str(m) for errors in form.errors.values() for m in errors]
         messages.error(request, f"{document}: {' '.join(problems)}")
     else:
         messages.success(request, f"{document} {document.get_status_display().lower()}.")
@@ -425,12 +432,12 @@ def kyc_document_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_GET
 @frontend_required(CONSOLE)
-def kyc_document_file(request: HttpRequest, public_id: UUID) -> FileResponse:
+def kyc_document_file(request: ConsoleRequest, public_id: UUID) -> FileResponse:
     """The uploaded copy, only to those who may see the customer; never a public media URL."""
     document = selectors.kyc_document_get_for(request.user, public_id)
     if not document.file:
         raise Http404("This document has no copy on file.")
-    name = document.file.name.rsplit("/", 1)[-1]
+    name = (document.file.name or "").rsplit("/", 1)[-1]
     return FileResponse(document.file.open("rb"), filename=name, as_attachment=True)
 
 
@@ -442,9 +449,7 @@ urlpatterns = [
     path("customers/<uuid:public_id>/edit/", customer_edit, name="customer-edit"),
     path("customers/<uuid:public_id>/notes/", interaction_create, name="interaction-create"),
     path("customers/<uuid:public_id>/accounts/new/", account_create, name="account-create"),
-    path(
-        "customers/<uuid:public_id>/kyc/new/", kyc_document_create, name="kyc-document-create"
-    ),
+    path("customers/<uuid:public_id>/kyc/new/", kyc_document_create, name="kyc-document-create"),
     path("accounts/<uuid:public_id>/lines/new/", subscriber_create, name="subscriber-create"),
     path("subscribers/<uuid:public_id>/status/", subscriber_status, name="subscriber-status"),
     path("kyc/<uuid:public_id>/review/", kyc_document_review, name="kyc-document-review"),

@@ -1,0 +1,194 @@
+"""Self-care: a subscriber sees their own accounts and lines, and the history of each line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from common.roles import Role
+from crm.models import Account
+from crm.services import subscriber_create, subscriber_resume, subscriber_suspend
+from crm.tests.factories import (
+    AccountFactory,
+    CustomerFactory,
+    SubscriberFactory,
+    UserFactory,
+    iccid_for,
+)
+
+ROLES_AND_HOME_STATUS = [
+    ("csr", 403),
+    ("supervisor", 403),
+    ("admin", 403),
+    ("reseller_a", 403),
+    ("reseller_b", 403),
+    ("subscriber", 200),
+    ("other_subscriber", 200),
+    ("anonymous", 302),
+]
+
+
+def sign_in_as(client, request, role):
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(role))
+
+
+def html_of(response):
+    return response.content.decode()
+
+
+# --- role matrix ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "status"), ROLES_AND_HOME_STATUS)
+def test_my_account_is_for_subscribers_and_shows_only_their_own(
+    client, request, line, role, status
+):
+    # given: `line` is Ada Lovelace's (owned by `subscriber`)
+    sign_in_as(client, request, role)
+    # when
+    response = client.get(reverse("selfcare:home"))
+    # then
+    assert response.status_code == status
+    if status == 302:
+        assert response["Location"].startswith("/accounts/login/?next=/my/")
+    assert ("+44 7400 123456" in html_of(response)) is (role == "subscriber")
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("csr", 403),
+        ("supervisor", 403),
+        ("admin", 403),
+        ("reseller_a", 403),
+        ("reseller_b", 403),
+        ("subscriber", 200),
+        ("other_subscriber", 404),
+        ("anonymous", 302),
+    ],
+)
+def test_line_page_is_only_for_the_lines_owner(client, request, line, csr, role, status):
+    # given
+    subscriber_suspend(subscriber=line, actor=csr, reason="Phone reported lost")
+    sign_in_as(client, request, role)
+    # when
+    response = client.get(reverse("selfcare:line-detail", args=[line.public_id]))
+    # then
+    assert response.status_code == status
+    assert ("Phone reported lost" in html_of(response)) is (status == 200)
+    line.refresh_from_db()
+    assert line.status == "suspended"
+    assert line.events.count() == 1
+
+
+# --- my account ----------------------------------------------------------------------------
+
+
+def test_my_account_shows_accounts_and_lines(client, subscriber, line):
+    # given: a second, prepaid account with a suspended line
+    prepaid = AccountFactory(
+        customer=line.account.customer,
+        number="ACC-00000077",
+        payment_type=Account.PaymentType.PREPAID,
+        credit_limit_amount="0",
+    )
+    SubscriberFactory(account=prepaid, msisdn="+447400222333", status="suspended")
+    client.force_login(subscriber)
+    # when
+    response = client.get(reverse("selfcare:home"))
+    # then
+    html = html_of(response)
+    assert "Ada Lovelace" in html
+    assert line.account.number in html
+    assert "Postpaid" in html
+    assert "<dt>Credit limit</dt><dd>£100.00</dd>" in html
+    assert "ACC-00000077" in html
+    assert "Prepaid" in html
+    assert f'href="{reverse("selfcare:line-detail", args=[line.public_id])}"' in html
+    assert "+44 7400 123456" in html
+    assert '<span class="badge active">Active</span>' in html
+    assert "+44 7400 222333" in html
+    assert '<span class="badge suspended">Suspended</span>' in html
+
+
+def test_my_account_never_shows_someone_elses_customer(client, subscriber, other_subscriber, line):
+    # given: other_subscriber owns "Olive Other"
+    client.force_login(subscriber)
+    # when
+    response = client.get(reverse("selfcare:home"))
+    # then
+    assert [c.last_name for c in response.context["customers"]] == ["Lovelace"]
+    assert "Olive" not in html_of(response)
+
+
+def test_subscriber_with_two_customer_records_sees_both(client, subscriber, line):
+    # given: the same person also holds a business customer record
+    CustomerFactory(
+        owner=subscriber, kind="business", first_name="", last_name="", company_name="Ada Ltd"
+    )
+    client.force_login(subscriber)
+    # when
+    response = client.get(reverse("selfcare:home"))
+    # then
+    assert "Ada Lovelace" in html_of(response)
+    assert "Ada Ltd" in html_of(response)
+
+
+def test_subscriber_without_a_customer_record_is_told_what_to_do(client, db):
+    # given
+    user = UserFactory(email="new@example.com", role=Role.SUBSCRIBER)
+    client.force_login(user)
+    # when
+    response = client.get(reverse("selfcare:home"))
+    # then
+    assert response.status_code == 200
+    assert "could not find a customer record linked to your sign-in" in html_of(response)
+
+
+# --- the line page -------------------------------------------------------------------------
+
+
+def test_line_page_shows_status_history_without_naming_staff(client, subscriber, line, csr):
+    # given
+    with time_machine.travel(datetime(2025, 3, 1, 9, 30, tzinfo=UTC), tick=False):
+        line = subscriber_suspend(subscriber=line, actor=csr, reason="Phone reported lost")
+    with time_machine.travel(datetime(2025, 3, 4, 14, 0, tzinfo=UTC), tick=False):
+        subscriber_resume(subscriber=line, actor=csr, reason="Phone found")
+    client.force_login(subscriber)
+    # when
+    response = client.get(reverse("selfcare:line-detail", args=[line.public_id]))
+    # then
+    history = [(c.at, c.old_label, c.new_label, c.reason) for c in response.context["history"]]
+    assert history == [
+        (datetime(2025, 3, 4, 14, 0, tzinfo=UTC), "Suspended", "Active", "Phone found"),
+        (datetime(2025, 3, 1, 9, 30, tzinfo=UTC), "Active", "Suspended", "Phone reported lost"),
+    ]
+    html = html_of(response)
+    assert "+44 7400 123456" in html
+    assert "4 Mar 2025 14:00" in html  # London is on GMT in March before the clocks change
+    assert "Phone reported lost" in html
+    assert "Casey" not in html
+    assert "csr@example.com" not in html
+
+
+def test_line_created_through_the_service_shows_new_as_its_first_state(client, subscriber, csr):
+    # given
+    customer = CustomerFactory(owner=subscriber, last_name="Lovelace")
+    account = AccountFactory(customer=customer)
+    line = subscriber_create(
+        account=account,
+        actor=csr,
+        reason="New connection",
+        msisdn="07400 123457",
+        iccid=iccid_for(999),
+        imsi="234100000000001",
+    )
+    client.force_login(subscriber)
+    # when
+    response = client.get(reverse("selfcare:line-detail", args=[line.public_id]))
+    # then
+    assert [(c.old_label, c.new_label) for c in response.context["history"]] == [("New", "Pending")]
