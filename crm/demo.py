@@ -416,7 +416,10 @@ def demo_subscriber_link(users: dict[str, User]) -> Customer | None:
     )
     if customer is not None:
         Customer.objects.filter(pk=customer.pk).update(
-            owner=user, first_name=user.first_name, last_name=user.last_name
+            owner=user,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            email=user.email,
         )
     return customer
 

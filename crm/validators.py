@@ -18,7 +18,7 @@ _MOBILE_TYPES = {
 def msisdn_parse(raw: str) -> phonenumbers.PhoneNumber | None:
     """Parse a number typed any way a person types it; None when it is not a phone number.
 
-    `+44 7700 900123`, `07700 900123`, `447700900123` and `00447700900123` all parse to the
+    `+44 7400 123456`, `07400 123456`, `447400123456` and `00447400123456` all parse to the
     same number; a bare international number without `+` is tried as such first.
     """
     text = _NOT_DIGITS.sub("", raw.strip())
