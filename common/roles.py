@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from common.types import Actor
 
 
 class Role(StrEnum):
@@ -39,12 +39,12 @@ SELFCARE = Frontend("selfcare", "My account", "selfcare:home", "crm.access_selfc
 FRONTENDS: tuple[Frontend, ...] = (CONSOLE, BACKOFFICE, PARTNER, SELFCARE)
 
 
-def frontends_for(user: AbstractBaseUser | AnonymousUser) -> list[Frontend]:
+def frontends_for(user: Actor) -> list[Frontend]:
     if not user.is_authenticated or not user.is_active:
         return []
     return [frontend for frontend in FRONTENDS if user.has_perm(frontend.permission)]
 
 
-def landing_frontend(user: AbstractBaseUser | AnonymousUser) -> Frontend | None:
+def landing_frontend(user: Actor) -> Frontend | None:
     allowed = frontends_for(user)
     return allowed[0] if allowed else None

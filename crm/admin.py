@@ -42,7 +42,7 @@ class AccountInline(admin.TabularInline):
     model = Account
     extra = 0
     fields = ["number", "payment_type", "currency", "bill_cycle_day", "status"]
-    readonly_fields = fields
+    readonly_fields = ["number", "payment_type", "currency", "bill_cycle_day", "status"]
     show_change_link = True
 
 
@@ -60,7 +60,7 @@ class SubscriberInline(admin.TabularInline):
     model = Subscriber
     extra = 0
     fields = ["msisdn", "iccid", "imsi", "status"]
-    readonly_fields = fields
+    readonly_fields = ["msisdn", "iccid", "imsi", "status"]
     show_change_link = True
 
 

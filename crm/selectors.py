@@ -27,9 +27,7 @@ from crm.validators import msisdn_to_e164
 from partners.selectors import partner_of
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-    Actor = AbstractBaseUser | AnonymousUser
+    from common.types import Actor
 
 
 def _scope_filter(actor: Actor, prefix: str) -> Q | None:

@@ -28,11 +28,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def role(self, create: bool, extracted: Role | None, **kwargs: object) -> None:
+    def role(user: User, create: bool, extracted: Role | None, **kwargs: object) -> None:  # type: ignore[misc]
         if extracted is not None:
-            self.groups.add(Group.objects.get(name=extracted.value))
+            user.groups.add(Group.objects.get(name=extracted.value))
         if create:
-            self.save()
+            user.save()
 
 
 class PartnerFactory(factory.django.DjangoModelFactory):

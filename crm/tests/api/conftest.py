@@ -34,7 +34,7 @@ def error(message: str, code: str = "invalid", **fields: list[str]) -> dict[str,
 
 
 def invalid(**fields: list[str]) -> dict[str, Any]:
-    return error("Some fields are not valid.", **fields)
+    return {"message": "Some fields are not valid.", "code": "invalid", "extra": {"fields": fields}}
 
 
 def matrix(**statuses: int) -> list[Any]:
