@@ -11,4 +11,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Periodic jobs; each entry names a thin task that calls one service.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    "idempotency-records-purge": {
+        "task": "crm.tasks.idempotency_records_purge_task",
+        "schedule": 3600.0,
+    },
+}

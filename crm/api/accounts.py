@@ -22,6 +22,7 @@ from crm.api.serializers import (
     SubscriberReferenceSerializer,
 )
 from crm.filters import AccountFilter
+from crm.idempotency import idempotent
 from crm.models import Account
 from crm.permissions import CrmPerm
 from crm.selectors import (
@@ -123,6 +124,7 @@ class AccountCreateApi(APIView):
         request=InputSerializer,
         responses={201: OutputSerializer, **errors(400, 401, 403)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -163,6 +165,7 @@ class AccountUpdateApi(APIView):
         request=InputSerializer,
         responses={200: OutputSerializer, **errors(400, 401, 403, 404)},
     )
+    @idempotent
     def patch(self, request: Request, public_id: UUID) -> Response:
         account = account_get_for(request.user, public_id)
         self.check_object_permissions(request, account)

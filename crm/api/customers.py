@@ -21,6 +21,7 @@ from crm.api.serializers import (
     CustomerFieldsSerializer,
 )
 from crm.filters import CustomerFilter
+from crm.idempotency import idempotent
 from crm.models import Customer
 from crm.permissions import CrmPerm
 from crm.selectors import (
@@ -120,6 +121,7 @@ class CustomerCreateApi(APIView):
         request=InputSerializer,
         responses={201: OutputSerializer, **errors(400, 401, 403)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -163,6 +165,7 @@ class CustomerUpdateApi(APIView):
         request=InputSerializer,
         responses={200: OutputSerializer, **errors(400, 401, 403, 404)},
     )
+    @idempotent
     def patch(self, request: Request, public_id: UUID) -> Response:
         customer = customer_get_for(request.user, public_id)
         self.check_object_permissions(request, customer)

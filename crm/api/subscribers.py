@@ -18,6 +18,7 @@ from common.api import has_perm
 from crm.api.base import ListApi, actor_of, errors, on_object, visible
 from crm.api.serializers import SubscriberFieldsSerializer
 from crm.filters import SubscriberFilter
+from crm.idempotency import idempotent
 from crm.models import Subscriber
 from crm.permissions import CrmPerm
 from crm.selectors import (
@@ -106,6 +107,7 @@ class SubscriberCreateApi(APIView):
         request=InputSerializer,
         responses={201: OutputSerializer, **errors(400, 401, 403, 409)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -163,6 +165,7 @@ class SubscriberActivateApi(SubscriberTransitionApi):
     service = staticmethod(subscriber_activate)
 
     @_transition_schema("activate", "Activate a pending line")
+    @idempotent
     def post(self, request: Request, public_id: UUID) -> Response:
         return self.transition(request, public_id)
 
@@ -172,6 +175,7 @@ class SubscriberSuspendApi(SubscriberTransitionApi):
     service = staticmethod(subscriber_suspend)
 
     @_transition_schema("suspend", "Suspend (bar) an active line")
+    @idempotent
     def post(self, request: Request, public_id: UUID) -> Response:
         return self.transition(request, public_id)
 
@@ -181,6 +185,7 @@ class SubscriberResumeApi(SubscriberTransitionApi):
     service = staticmethod(subscriber_resume)
 
     @_transition_schema("resume", "Resume a suspended line")
+    @idempotent
     def post(self, request: Request, public_id: UUID) -> Response:
         return self.transition(request, public_id)
 
@@ -190,5 +195,6 @@ class SubscriberTerminateApi(SubscriberTransitionApi):
     service = staticmethod(subscriber_terminate)
 
     @_transition_schema("terminate", "Terminate a line; its number and SIM go back to stock")
+    @idempotent
     def post(self, request: Request, public_id: UUID) -> Response:
         return self.transition(request, public_id)
