@@ -247,3 +247,27 @@ def test_an_api_keys_identity_opens_no_front_end(client, admin):
     statuses = {name: client.get(url).status_code for name, url in FRONT_ENDS.items()}
     # then
     assert statuses == dict.fromkeys(FRONT_ENDS, 403)
+
+
+def test_forgotten_password_sends_a_reset_link_that_sets_a_new_password(client, csr, mailoutbox):
+    # when
+    response = client.post("/accounts/password/reset/", {"email": csr.email})
+    # then
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    link = next(w for w in mailoutbox[0].body.split() if "/accounts/password/reset/key/" in w)
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    done = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+        {"password1": "a-new-long-password-2026", "password2": "a-new-long-password-2026"},
+    )
+    assert done.status_code == 302
+    csr.refresh_from_db()
+    assert csr.check_password("a-new-long-password-2026")
+
+
+def test_reset_for_an_unknown_email_reveals_nothing_and_sends_nothing(client, db, mailoutbox):
+    response = client.post("/accounts/password/reset/", {"email": "nobody@example.com"})
+    assert response.status_code == 302
+    assert mailoutbox == []
