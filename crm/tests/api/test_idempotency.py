@@ -104,7 +104,7 @@ def test_old_keys_are_purged_by_the_beat_task(csr):
             created_at=now - age,
         )
     # when
-    purged = idempotency_records_purge_task.delay().get()
+    purged = idempotency_records_purge_task.apply().get()
     # then
     assert purged == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
