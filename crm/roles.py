@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
 from common.roles import Role
 from crm.permissions import CrmPerm
+from orders.permissions import OrdersPerm
 
 _CSR = [
     CrmPerm.ACCESS_CONSOLE,
@@ -28,6 +31,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         CrmPerm.TERMINATE_SUBSCRIBER,
         CrmPerm.REVIEW_KYC,
         CrmPerm.MANAGE_API_KEYS,
+        OrdersPerm.MANAGE_CATALOG,
+        OrdersPerm.MANAGE_INVENTORY,
     ],
     Role.RESELLER: [CrmPerm.ACCESS_PARTNER_PORTAL],
     Role.SUBSCRIBER: [CrmPerm.ACCESS_SELFCARE],
@@ -48,6 +53,9 @@ def permissions_from_names(names: list[str]) -> list[Permission]:
 
 def roles_sync() -> None:
     """Create the role groups and give each exactly its permissions (idempotent)."""
+    # Other apps' permissions may not exist yet when crm's post_migrate runs first.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role.value)
         group.permissions.set(permissions_from_names([str(n) for n in names]))
