@@ -258,6 +258,14 @@ class Subscriber(TimeStampedModel):
     imsi = models.CharField("IMSI", max_length=15)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    plan = models.ForeignKey(
+        "orders.PricePlan",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subscribers",
+        help_text="The plan version this line is on; set by orders.",
+    )
 
     class Meta:
         permissions = [
