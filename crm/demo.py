@@ -33,6 +33,8 @@ from crm.models import (
 )
 from crm.services import sequence_take
 from crm.validators import iccid_build
+from orders.catalog.demo import catalog_demo_ensure
+from orders.models import PricePlan
 from partners.models import Partner, PartnerUser
 
 DEMO_DOMAIN = "demo.example"
@@ -178,6 +180,16 @@ def demo_customers_count() -> int:
     return Customer.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").count()
 
 
+def _plans_by_payment_type() -> dict[str, list[int]]:
+    """Published plans' pks by payment type, so each demo line is on a plan it could buy."""
+    plans: dict[str, list[int]] = {}
+    for pk, payment_type in PricePlan.objects.filter(
+        status=PricePlan.Status.PUBLISHED, currency=settings.DEFAULT_CURRENCY
+    ).values_list("pk", "payment_type"):
+        plans.setdefault(payment_type, []).append(pk)
+    return plans
+
+
 def demo_customers_load(*, count: int, users: dict[str, User], seed: int = 2026) -> int:
     """Add `count` demo customers, each with a billing address, one account and one line."""
     if count <= 0:
@@ -186,13 +198,16 @@ def demo_customers_load(*, count: int, users: dict[str, User], seed: int = 2026)
     now = timezone.now()
     today = timezone.localdate()
     partners = list(Partner.objects.order_by("pk"))
+    plans = _plans_by_payment_type()
     actor = users["csr"]
     notes_for = min(count, 5000)
     done = 0
     while done < count:
         size = min(CHUNK, count - done)
         with transaction.atomic():
-            _load_chunk(rng, size, now, today, partners, actor, notes_for=max(0, notes_for - done))
+            _load_chunk(
+                rng, size, now, today, partners, plans, actor, notes_for=max(0, notes_for - done)
+            )
         done += size
     return done
 
@@ -203,6 +218,7 @@ def _load_chunk(
     now: datetime,
     today: date,
     partners: list[Partner],
+    plans: dict[str, list[int]],
     actor: User,
     *,
     notes_for: int,
@@ -261,6 +277,7 @@ def _load_chunk(
             )
         )
         prepaid = rng.random() < 0.6
+        payment = "prepaid" if prepaid else "postpaid"
         aid = account_id + i
         accounts.append(
             (
@@ -291,6 +308,7 @@ def _load_chunk(
                 f"23415{serial:010d}",
                 status,
                 created,
+                rng.choice(plans[payment]) if plans.get(payment) else None,
             )
         )
         events.append((sid, "", status, actor.pk, "Connected (demo data)", created))
@@ -366,6 +384,7 @@ def _load_chunk(
             "imsi",
             "status",
             "status_changed_at",
+            "plan_id",
         ],
         subscribers,
     )
@@ -427,6 +446,7 @@ def demo_subscriber_link(users: dict[str, User]) -> Customer | None:
 def demo_load(*, customers: int) -> dict[str, int]:
     """Bring the demo operator up to `customers` demo customers (idempotent)."""
     users = demo_users_ensure()
+    catalog_demo_ensure()
     missing = max(0, customers - demo_customers_count())
     added = demo_customers_load(count=missing, users=users)
     demo_subscriber_link(users)

@@ -91,7 +91,10 @@ def customer_detail_for(actor: Actor, public_id: UUID | str) -> Customer:
                 "accounts",
                 queryset=Account.objects.order_by("created_at", "pk").prefetch_related(
                     Prefetch(
-                        "subscribers", queryset=Subscriber.objects.order_by("created_at", "pk")
+                        "subscribers",
+                        queryset=Subscriber.objects.select_related("plan").order_by(
+                            "created_at", "pk"
+                        ),
                     )
                 ),
             ),

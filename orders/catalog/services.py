@@ -1,0 +1,968 @@
+"""Every write to the product catalog: price plans and their versions, allowances, charging
+tiers, add-ons, devices and their serial-numbered stock.
+
+Each service checks all of its input at once and raises one ApplicationError whose `fields`
+name every field at fault, so a form shows every problem in one round trip. Field names are the
+keyword arguments; rows of a list are named `<list>.<index>.<field>` (e.g. `tiers.2.to_quantity`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from itertools import pairwise
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from common.errors import ApplicationError, InvalidTransition
+from common.money import Money
+from crm.models import Customer, User
+from crm.services import FieldErrors
+from orders.models import (
+    AddOn,
+    Allowance,
+    Channel,
+    ChargingTier,
+    Device,
+    DeviceItem,
+    PricePlan,
+    Service,
+)
+
+CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._-]*$")
+SERIAL_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9./_-]*$")
+ZONE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9 _-]*$")
+# Amounts above this are typing mistakes, and would not fit the 18-digit columns anyway.
+AMOUNT_MAX = Decimal("1000000")
+QUANTITY_MAX = Decimal("999999999999")
+ADDON_MAX_DAYS = 365
+SERIALS_MAX = 10_000
+
+
+# --- shared checks ------------------------------------------------------------------------------
+
+
+def _decimal(
+    raw: Any,
+    name: str,
+    errors: FieldErrors,
+    *,
+    what: str,
+    places: int,
+    maximum: Decimal,
+    missing: str | None = None,
+) -> Decimal | None:
+    """`raw` as a Decimal, or None (with an error) when it is missing or not a number.
+
+    `missing` is the message for an empty value; without it an empty value is allowed.
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if missing is not None:
+            errors.add(name, missing)
+        return None
+    if isinstance(raw, float):
+        errors.add(name, f"{what} must be given as a decimal string, never a float.")
+        return None
+    try:
+        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        errors.add(name, f"{raw!r} is not a number.")
+        return None
+    if not value.is_finite():
+        errors.add(name, f"{what} must be a finite number.")
+        return None
+    if value < 0:
+        errors.add(name, f"{what} cannot be negative.")
+        return None
+    if value >= maximum:
+        errors.add(name, f"{what} must be less than {maximum:,}.")
+        return None
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        errors.add(name, f"{what} has more than {places} decimal places.")
+        return None
+    return value
+
+
+def _amount(
+    raw: Any, name: str, errors: FieldErrors, *, what: str, missing: str | None = None
+) -> Decimal | None:
+    return _decimal(
+        raw,
+        name,
+        errors,
+        what=what,
+        places=settings.MONEY_DECIMAL_PLACES,
+        maximum=AMOUNT_MAX,
+        missing=missing,
+    )
+
+
+def _currency(raw: str | None, errors: FieldErrors) -> str:
+    currency = (raw or settings.DEFAULT_CURRENCY).strip().upper()
+    if currency not in settings.CURRENCIES:
+        errors.add(
+            "currency",
+            f"{currency} is not a currency the operator sells in; "
+            f"use one of {', '.join(settings.CURRENCIES)}.",
+        )
+    return currency
+
+
+def _choice(raw: str, name: str, errors: FieldErrors, choices: Any, what: str) -> str:
+    if raw not in choices.values:
+        allowed = ", ".join(choices.values)
+        errors.add(name, f"{raw!r} is not a {what}; use one of {allowed}.")
+    return raw
+
+
+def _choices(raw: Iterable[str] | None, name: str, errors: FieldErrors, choices: Any) -> list[str]:
+    """A list of choice values, deduplicated and in the choices' own order."""
+    given = [raw] if isinstance(raw, str) else [str(value) for value in (raw or [])]
+    unknown = [value for value in given if value not in choices.values]
+    if unknown:
+        errors.add(
+            name,
+            f"Unknown: {', '.join(repr(v) for v in unknown)}; "
+            f"use any of {', '.join(choices.values)}.",
+        )
+    return [value for value in choices.values if value in given]
+
+
+def _text(
+    raw: str | None, name: str, errors: FieldErrors, *, limit: int, missing: str | None = None
+) -> str:
+    value = (raw or "").strip()
+    if not value and missing is not None:
+        errors.add(name, missing)
+    elif len(value) > limit:
+        errors.add(name, f"At most {limit} characters (this has {len(value)}).")
+    return value
+
+
+def _date(raw: Any, name: str, errors: FieldErrors) -> date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        errors.add(name, f"{raw!r} is not a date; use YYYY-MM-DD, e.g. 2026-01-31.")
+        return None
+
+
+def _code(raw: str | None, name: str, errors: FieldErrors, *, what: str) -> str:
+    code = (raw or "").strip().lower()
+    if not code:
+        errors.add(name, f"Give the {what} a code, e.g. sim-only-30gb.")
+    elif len(code) > 40:
+        errors.add(name, "A code has at most 40 characters.")
+    elif not CODE_PATTERN.match(code):
+        errors.add(name, "Use lower-case letters, digits and single hyphens, e.g. sim-only-30gb.")
+    return code
+
+
+def _plan_codes(raw: Iterable[str] | None, name: str, errors: FieldErrors) -> list[str]:
+    """Plan codes that name existing plans (any version, any status), deduplicated, sorted."""
+    codes = sorted({str(code).strip().lower() for code in (raw or []) if str(code).strip()})
+    known = set(PricePlan.objects.filter(code__in=codes).values_list("code", flat=True))
+    if unknown := [code for code in codes if code not in known]:
+        errors.add(name, f"No plan has the code {', '.join(repr(c) for c in unknown)}.")
+    return codes
+
+
+def _check_transition(table: dict[str, frozenset[str]], old: str, new: str, what: str) -> None:
+    if new not in table[old]:
+        raise InvalidTransition(f"{what} is {old}; it cannot become {new}.")
+
+
+# --- price plans --------------------------------------------------------------------------------
+
+PLAN_EDITABLE = (
+    "name",
+    "description",
+    "payment_type",
+    "currency",
+    "recurring_fee_amount",
+    "recurring_period",
+    "activation_fee_amount",
+    "proration",
+    "tariff_code",
+    "eligible_customer_kinds",
+    "eligible_channels",
+    "valid_from",
+    "valid_to",
+)
+
+
+def _plan_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
+    """Check and normalise every editable field of a plan."""
+    clean: dict[str, Any] = {
+        "name": _text(values.get("name"), "name", errors, limit=120, missing="Name the plan."),
+        "description": _text(values.get("description"), "description", errors, limit=2000),
+        "payment_type": _choice(
+            values.get("payment_type") or "",
+            "payment_type",
+            errors,
+            PricePlan.PaymentType,
+            "payment type",
+        ),
+        "currency": _currency(values.get("currency"), errors),
+        "recurring_fee_amount": _amount(
+            values.get("recurring_fee_amount"),
+            "recurring_fee_amount",
+            errors,
+            what="The recurring fee",
+            missing="A plan needs a price: give its recurring fee (0 for a plan with no fee).",
+        ),
+        "recurring_period": _choice(
+            values.get("recurring_period") or PricePlan.Period.MONTH,
+            "recurring_period",
+            errors,
+            PricePlan.Period,
+            "period",
+        ),
+        "activation_fee_amount": _amount(
+            values.get("activation_fee_amount"),
+            "activation_fee_amount",
+            errors,
+            what="The activation fee",
+        ),
+        "proration": _choice(
+            values.get("proration") or PricePlan.Proration.DAILY,
+            "proration",
+            errors,
+            PricePlan.Proration,
+            "proration rule",
+        ),
+        "tariff_code": _text(values.get("tariff_code"), "tariff_code", errors, limit=40),
+        "eligible_customer_kinds": _choices(
+            values.get("eligible_customer_kinds"),
+            "eligible_customer_kinds",
+            errors,
+            Customer.Kind,
+        ),
+        "eligible_channels": _choices(
+            values.get("eligible_channels"), "eligible_channels", errors, Channel
+        ),
+        "valid_from": _date(values.get("valid_from"), "valid_from", errors),
+        "valid_to": _date(values.get("valid_to"), "valid_to", errors),
+    }
+    if clean["activation_fee_amount"] is None:
+        clean["activation_fee_amount"] = Decimal("0")
+    valid_from: date | None = clean["valid_from"]
+    valid_to: date | None = clean["valid_to"]
+    if valid_from and valid_to and valid_to < valid_from:
+        errors.add(
+            "valid_to",
+            f"The plan cannot stop being sold ({valid_to:%d %b %Y}) before it starts "
+            f"({valid_from:%d %b %Y}).",
+        )
+    return clean
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor: User | None,
+    code: str,
+    name: str,
+    payment_type: str,
+    recurring_fee_amount: Decimal | str | None,
+    currency: str | None = None,
+    recurring_period: str = PricePlan.Period.MONTH,
+    activation_fee_amount: Decimal | str | None = Decimal("0"),
+    proration: str = PricePlan.Proration.DAILY,
+    tariff_code: str = "",
+    eligible_customer_kinds: Sequence[str] = (),
+    eligible_channels: Sequence[str] = (),
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    description: str = "",
+) -> PricePlan:
+    """Start a new plan as draft version 1; nothing is on sale until it is published.
+
+    The recurring fee has no default: a plan sold without a price is a costly mistake, so a
+    free plan must say 0 explicitly.
+    """
+    errors = FieldErrors()
+    code = _code(code, "code", errors, what="plan")
+    if code and PricePlan.objects.filter(code=code).exists():
+        errors.add(
+            "code", f"A plan with the code {code!r} already exists; make a new version of it."
+        )
+    values = _plan_values(
+        {
+            "name": name,
+            "description": description,
+            "payment_type": payment_type,
+            "currency": currency,
+            "recurring_fee_amount": recurring_fee_amount,
+            "recurring_period": recurring_period,
+            "activation_fee_amount": activation_fee_amount,
+            "proration": proration,
+            "tariff_code": tariff_code,
+            "eligible_customer_kinds": eligible_customer_kinds,
+            "eligible_channels": eligible_channels,
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+        },
+        errors,
+    )
+    errors.raise_if_any("The plan was not created.")
+    try:
+        with transaction.atomic():
+            return PricePlan.objects.create(code=code, version=1, **values)
+    except IntegrityError:  # the same code created by someone else at the same moment
+        raise ApplicationError(
+            "The plan was not created.",
+            fields={"code": [f"A plan with the code {code!r} already exists."]},
+        ) from None
+
+
+def _plan_locked(plan: PricePlan) -> PricePlan:
+    """Lock every version of the plan's code, in pk order, and return `plan` fresh."""
+    versions = list(PricePlan.objects.select_for_update().filter(code=plan.code).order_by("pk"))
+    return next(version for version in versions if version.pk == plan.pk)
+
+
+def _require_draft(plan: PricePlan, change: str) -> None:
+    if plan.status != PricePlan.Status.DRAFT:
+        raise InvalidTransition(
+            f"Version {plan.version} of {plan.name} is {plan.status}; {change} only on a draft. "
+            "Make a new version to change it."
+        )
+
+
+@transaction.atomic
+def plan_update(*, plan: PricePlan, actor: User | None, **changes: Any) -> PricePlan:
+    """Change a draft in place. A published version is what subscribers bought, so it is never
+    edited: a change to it is a new version (plan_new_version)."""
+    if unknown := set(changes) - set(PLAN_EDITABLE):
+        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    plan = _plan_locked(plan)
+    _require_draft(plan, "plans are edited")
+    current = {name: getattr(plan, name) for name in PLAN_EDITABLE}
+    errors = FieldErrors()
+    values = _plan_values({**current, **changes}, errors)
+    errors.raise_if_any("The plan was not saved.")
+    changed = [name for name, value in values.items() if getattr(plan, name) != value]
+    for name in changed:
+        setattr(plan, name, values[name])
+    if changed:
+        plan.save(update_fields=[*changed, "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_new_version(*, plan: PricePlan, actor: User | None) -> PricePlan:
+    """Copy the published version, with its allowances and tiers, into draft version N+1.
+
+    Only one draft per plan exists at a time, so two people never prepare competing changes.
+    """
+    plan = _plan_locked(plan)
+    if plan.status != PricePlan.Status.PUBLISHED:
+        raise InvalidTransition(
+            f"Version {plan.version} of {plan.name} is {plan.status}; only the published version "
+            "is copied into a new version."
+        )
+    draft = PricePlan.objects.filter(code=plan.code, status=PricePlan.Status.DRAFT).first()
+    if draft is not None:
+        raise ApplicationError(
+            f"Draft version {draft.version} of {plan.name} already exists; edit it instead.",
+            code="conflict",
+        )
+    last = PricePlan.objects.filter(code=plan.code).aggregate(last=Max("version"))["last"]
+    new = PricePlan.objects.create(
+        code=plan.code,
+        version=(last or 0) + 1,
+        status=PricePlan.Status.DRAFT,
+        **{name: getattr(plan, name) for name in PLAN_EDITABLE},
+    )
+    Allowance.objects.bulk_create(
+        Allowance(plan=new, service=a.service, quantity=a.quantity, scope=a.scope, zone=a.zone)
+        for a in plan.allowances.order_by("pk")
+    )
+    ChargingTier.objects.bulk_create(
+        ChargingTier(
+            plan=new,
+            service=t.service,
+            from_quantity=t.from_quantity,
+            to_quantity=t.to_quantity,
+            unit_price_amount=t.unit_price_amount,
+        )
+        for t in plan.tiers.order_by("pk")
+    )
+    return new
+
+
+@transaction.atomic
+def plan_publish(*, plan: PricePlan, actor: User | None) -> PricePlan:
+    """Put a draft on sale. The version on sale until now is retired in the same transaction,
+    so exactly one version of a code is ever on sale; its subscribers keep it, because a line
+    points at the version it bought (crm.Subscriber.plan), not at the code."""
+    plan = _plan_locked(plan)
+    _check_transition(
+        PricePlan.TRANSITIONS,
+        plan.status,
+        PricePlan.Status.PUBLISHED,
+        f"Version {plan.version} of {plan.name}",
+    )
+    # Settings may have changed since the draft was saved: check it again as a whole.
+    errors = FieldErrors()
+    _plan_values({name: getattr(plan, name) for name in PLAN_EDITABLE}, errors)
+    today = timezone.localdate()
+    if plan.valid_to is not None and plan.valid_to < today:
+        errors.add(
+            "valid_to",
+            f"The plan stopped being sold on {plan.valid_to:%d %b %Y}; it would never be on "
+            "sale. Change the end date first.",
+        )
+    errors.raise_if_any("The plan was not published.")
+    now = timezone.now()
+    PricePlan.objects.filter(code=plan.code, status=PricePlan.Status.PUBLISHED).update(
+        status=PricePlan.Status.RETIRED, updated_at=now
+    )
+    plan.status = PricePlan.Status.PUBLISHED
+    plan.published_at = now
+    plan.published_by = actor
+    plan.save(update_fields=["status", "published_at", "published_by", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_retire(*, plan: PricePlan, actor: User | None) -> PricePlan:
+    """Take a version off sale (or discard a draft). Lines on it keep it until they change
+    plan; it is never sold again."""
+    plan = _plan_locked(plan)
+    _check_transition(
+        PricePlan.TRANSITIONS,
+        plan.status,
+        PricePlan.Status.RETIRED,
+        f"Version {plan.version} of {plan.name}",
+    )
+    plan.status = PricePlan.Status.RETIRED
+    plan.save(update_fields=["status", "updated_at"])
+    return plan
+
+
+# --- allowances ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AllowanceData:
+    service: str
+    quantity: Decimal | str | None
+    scope: str = Allowance.Scope.ALL
+    zone: str = ""
+
+
+def _allowance_rows(
+    allowances: Sequence[AllowanceData], errors: FieldErrors
+) -> list[tuple[str, Decimal, str, str]]:
+    rows: list[tuple[str, Decimal, str, str]] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for index, given in enumerate(allowances):
+        prefix = f"allowances.{index}."
+        service = _choice(given.service, f"{prefix}service", errors, Service, "service")
+        scope = _choice(given.scope, f"{prefix}scope", errors, Allowance.Scope, "scope")
+        quantity = _decimal(
+            given.quantity,
+            f"{prefix}quantity",
+            errors,
+            what="The quantity",
+            places=2,
+            maximum=QUANTITY_MAX,
+            missing="Give the quantity included.",
+        )
+        if quantity is not None and quantity == 0:
+            errors.add(f"{prefix}quantity", "The quantity must be more than 0.")
+        zone = (given.zone or "").strip().upper()
+        if scope == Allowance.Scope.ZONE and not zone:
+            errors.add(f"{prefix}zone", "Name the zone, e.g. EU or US.")
+        elif scope != Allowance.Scope.ZONE and zone:
+            errors.add(f"{prefix}zone", "A zone is given only with the zone scope.")
+        elif zone and (len(zone) > 40 or not ZONE_PATTERN.match(zone)):
+            errors.add(f"{prefix}zone", "Use letters and digits, at most 40, e.g. EU.")
+        if scope in (Allowance.Scope.ON_NET, Allowance.Scope.OFF_NET) and service == Service.DATA:
+            errors.add(f"{prefix}scope", "On-net and off-net apply to voice and SMS, not data.")
+        key = (service, scope, zone)
+        if key in seen:
+            errors.add(
+                f"{prefix}service",
+                f"Allowance {seen[key] + 1} already includes {Service(service).label} "
+                f"({Allowance.Scope(scope).label.lower()}); combine them into one.",
+            )
+        elif service in Service.values and scope in Allowance.Scope.values:
+            seen[key] = index
+        if quantity is not None:
+            rows.append((service, quantity, scope, zone))
+    return rows
+
+
+def _allowances_replace(
+    *, plan: PricePlan | None, addon: AddOn | None, allowances: Sequence[AllowanceData]
+) -> list[Allowance]:
+    errors = FieldErrors()
+    rows = _allowance_rows(allowances, errors)
+    errors.raise_if_any("The allowances were not saved.")
+    if plan is not None:
+        Allowance.objects.filter(plan=plan).delete()
+    else:
+        Allowance.objects.filter(addon=addon).delete()
+    return Allowance.objects.bulk_create(
+        Allowance(plan=plan, addon=addon, service=service, quantity=qty, scope=scope, zone=zone)
+        for service, qty, scope, zone in rows
+    )
+
+
+@transaction.atomic
+def plan_allowances_set(
+    *, plan: PricePlan, actor: User | None, allowances: Sequence[AllowanceData]
+) -> list[Allowance]:
+    """Replace everything a draft plan includes (minutes, SMS, data, by scope)."""
+    plan = _plan_locked(plan)
+    _require_draft(plan, "allowances change")
+    return _allowances_replace(plan=plan, addon=None, allowances=allowances)
+
+
+@transaction.atomic
+def addon_allowances_set(
+    *, addon: AddOn, actor: User | None, allowances: Sequence[AllowanceData]
+) -> list[Allowance]:
+    """Replace what an add-on includes. Add-ons are not versioned: the change applies to
+    purchases from now on."""
+    addon = AddOn.objects.select_for_update().get(pk=addon.pk)
+    if addon.status != AddOn.Status.ACTIVE:
+        raise InvalidTransition(f"{addon.name} is retired; its allowances no longer change.")
+    return _allowances_replace(plan=None, addon=addon, allowances=allowances)
+
+
+# --- charging tiers -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TierData:
+    service: str
+    from_quantity: Decimal | str | None
+    to_quantity: Decimal | str | None
+    unit_price_amount: Decimal | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Tier:
+    index: int
+    service: str
+    start: Decimal
+    end: Decimal | None
+    unit_price: Money
+
+    @property
+    def label(self) -> str:
+        return f"{self.index + 1} ({self.start.normalize():f} to {_end(self.end)})"
+
+
+def _end(end: Decimal | None) -> str:
+    return "no limit" if end is None else f"{end.normalize():f}"
+
+
+def _tier_rows(tiers: Sequence[TierData], currency: str, errors: FieldErrors) -> list[_Tier]:
+    rows: list[_Tier] = []
+    for index, given in enumerate(tiers):
+        prefix = f"tiers.{index}."
+        service = _choice(given.service, f"{prefix}service", errors, Service, "service")
+        start = _decimal(
+            given.from_quantity,
+            f"{prefix}from_quantity",
+            errors,
+            what="The start of the tier",
+            places=2,
+            maximum=QUANTITY_MAX,
+            missing="Give where the tier starts (0 for the first).",
+        )
+        end = _decimal(
+            given.to_quantity,
+            f"{prefix}to_quantity",
+            errors,
+            what="The end of the tier",
+            places=2,
+            maximum=QUANTITY_MAX,
+        )
+        price = _amount(
+            given.unit_price_amount,
+            f"{prefix}unit_price_amount",
+            errors,
+            what="The unit price",
+            missing="Give the price per unit (enter 0 for free units).",
+        )
+        if start is not None and end is not None and end <= start:
+            errors.add(
+                f"{prefix}to_quantity",
+                f"The tier must end above where it starts ({start.normalize():f}).",
+            )
+            continue
+        if start is not None and price is not None and service in Service.values:
+            rows.append(_Tier(index, service, start, end, Money(price, currency)))
+    return rows
+
+
+def _check_tier_bands(rows: list[_Tier], errors: FieldErrors) -> None:
+    """Per service, the bands start at 0 and follow each other without overlap or gap, so
+    every unit of usage has exactly one price."""
+    for service in Service.values:
+        bands = sorted((r for r in rows if r.service == service), key=lambda r: r.start)
+        if not bands:
+            continue
+        name = Service(service).label.split(" ")[0]
+        first = bands[0]
+        if first.start != 0:
+            errors.add(
+                f"tiers.{first.index}.from_quantity",
+                f"{name} tiers must start at 0; the first starts at {first.start.normalize():f}.",
+            )
+        for before, after in pairwise(bands):
+            if before.end is None or after.start < before.end:
+                message = f"{name} tiers {before.label} and {after.label} overlap."
+                errors.add(f"tiers.{before.index}.to_quantity", message)
+                errors.add(f"tiers.{after.index}.from_quantity", message)
+                errors.add("tiers", message)
+            elif after.start > before.end:
+                message = (
+                    f"{name} tiers {before.label} and {after.label} leave a gap: "
+                    f"{_end(before.end)} to {after.start.normalize():f} has no price."
+                )
+                errors.add(f"tiers.{after.index}.from_quantity", message)
+                errors.add("tiers", message)
+
+
+@transaction.atomic
+def plan_tiers_set(
+    *, plan: PricePlan, actor: User | None, tiers: Sequence[TierData]
+) -> list[ChargingTier]:
+    """Replace a draft plan's volume bands (e.g. the first 100 SMS at 10p, then 5p), priced in
+    the plan's currency."""
+    plan = _plan_locked(plan)
+    _require_draft(plan, "charging tiers change")
+    errors = FieldErrors()
+    rows = _tier_rows(tiers, plan.currency, errors)
+    _check_tier_bands(rows, errors)
+    errors.raise_if_any("The charging tiers were not saved.")
+    ChargingTier.objects.filter(plan=plan).delete()
+    return ChargingTier.objects.bulk_create(
+        ChargingTier(
+            plan=plan,
+            service=row.service,
+            from_quantity=row.start,
+            to_quantity=row.end,
+            unit_price_amount=row.unit_price.amount,
+        )
+        for row in rows
+    )
+
+
+# --- add-ons ------------------------------------------------------------------------------------
+
+ADDON_EDITABLE = (
+    "name",
+    "kind",
+    "price_amount",
+    "currency",
+    "validity_days",
+    "stackable",
+    "zone",
+    "plan_codes",
+    "conflicts_with",
+)
+
+
+def _addon_values(
+    values: dict[str, Any], errors: FieldErrors, *, own_code: str
+) -> tuple[dict[str, Any], list[AddOn]]:
+    kind = _choice(values.get("kind") or "", "kind", errors, AddOn.Kind, "kind of add-on")
+    zone = (values.get("zone") or "").strip().upper()
+    if kind == AddOn.Kind.ROAMING_PACK and not zone:
+        errors.add("zone", "A roaming pack names its zone or country, e.g. EU or US.")
+    elif zone and kind != AddOn.Kind.ROAMING_PACK:
+        errors.add("zone", "Only roaming packs have a zone.")
+    elif zone and (len(zone) > 40 or not ZONE_PATTERN.match(zone)):
+        errors.add("zone", "Use letters and digits, at most 40, e.g. EU.")
+    days_raw = values.get("validity_days")
+    try:
+        days = int(days_raw) if days_raw not in (None, "") else None
+    except (TypeError, ValueError):
+        days = None
+    if days is None:
+        errors.add("validity_days", "Give how many days the add-on lasts.")
+    elif not 1 <= days <= ADDON_MAX_DAYS:
+        errors.add("validity_days", f"An add-on lasts between 1 and {ADDON_MAX_DAYS} days.")
+    conflict_codes = sorted(
+        {str(c).strip().lower() for c in (values.get("conflicts_with") or []) if str(c).strip()}
+    )
+    conflicts: list[AddOn] = []
+    if own_code and own_code in conflict_codes:
+        errors.add("conflicts_with", "An add-on cannot conflict with itself.")
+        conflict_codes.remove(own_code)
+    if conflict_codes:
+        conflicts = list(AddOn.objects.filter(code__in=conflict_codes).order_by("code"))
+        known = {addon.code for addon in conflicts}
+        if unknown := [code for code in conflict_codes if code not in known]:
+            errors.add(
+                "conflicts_with", f"No add-on has the code {', '.join(repr(c) for c in unknown)}."
+            )
+    clean = {
+        "name": _text(values.get("name"), "name", errors, limit=120, missing="Name the add-on."),
+        "kind": kind,
+        "price_amount": _amount(
+            values.get("price_amount"),
+            "price_amount",
+            errors,
+            what="The price",
+            missing="An add-on needs a price (enter 0 for a free one).",
+        ),
+        "currency": _currency(values.get("currency"), errors),
+        "validity_days": days,
+        "stackable": bool(values.get("stackable")),
+        "zone": zone,
+        "plan_codes": _plan_codes(values.get("plan_codes"), "plan_codes", errors),
+    }
+    return clean, conflicts
+
+
+@transaction.atomic
+def addon_create(
+    *,
+    actor: User | None,
+    code: str,
+    name: str,
+    kind: str,
+    price_amount: Decimal | str | None,
+    validity_days: int | None,
+    currency: str | None = None,
+    stackable: bool = False,
+    zone: str = "",
+    plan_codes: Sequence[str] = (),
+    conflicts_with: Sequence[str] = (),
+) -> AddOn:
+    """Put an add-on on sale. Conflicts are symmetric: if A conflicts with B, B conflicts
+    with A, so a line holding either cannot buy the other."""
+    errors = FieldErrors()
+    code = _code(code, "code", errors, what="add-on")
+    if code and AddOn.objects.filter(code=code).exists():
+        errors.add("code", f"An add-on with the code {code!r} already exists.")
+    values, conflicts = _addon_values(
+        {
+            "name": name,
+            "kind": kind,
+            "price_amount": price_amount,
+            "currency": currency,
+            "validity_days": validity_days,
+            "stackable": stackable,
+            "zone": zone,
+            "plan_codes": plan_codes,
+            "conflicts_with": conflicts_with,
+        },
+        errors,
+        own_code=code,
+    )
+    errors.raise_if_any("The add-on was not created.")
+    try:
+        with transaction.atomic():
+            addon = AddOn.objects.create(code=code, **values)
+    except IntegrityError:
+        raise ApplicationError(
+            "The add-on was not created.",
+            fields={"code": [f"An add-on with the code {code!r} already exists."]},
+        ) from None
+    addon.conflicts_with.set(conflicts)
+    return addon
+
+
+@transaction.atomic
+def addon_update(*, addon: AddOn, actor: User | None, **changes: Any) -> AddOn:
+    """Change an add-on on sale; lines that bought it keep what they bought."""
+    if unknown := set(changes) - set(ADDON_EDITABLE):
+        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    addon = AddOn.objects.select_for_update().get(pk=addon.pk)
+    if addon.status != AddOn.Status.ACTIVE:
+        raise InvalidTransition(f"{addon.name} is retired; it no longer changes.")
+    current: dict[str, Any] = {
+        name: getattr(addon, name) for name in ADDON_EDITABLE if name != "conflicts_with"
+    }
+    current["conflicts_with"] = list(addon.conflicts_with.values_list("code", flat=True))
+    errors = FieldErrors()
+    values, conflicts = _addon_values({**current, **changes}, errors, own_code=addon.code)
+    errors.raise_if_any("The add-on was not saved.")
+    changed = [name for name, value in values.items() if getattr(addon, name) != value]
+    for name in changed:
+        setattr(addon, name, values[name])
+    if changed:
+        addon.save(update_fields=[*changed, "updated_at"])
+    if "conflicts_with" in changes:
+        addon.conflicts_with.set(conflicts)
+    return addon
+
+
+@transaction.atomic
+def addon_retire(*, addon: AddOn, actor: User | None) -> AddOn:
+    """Stop selling an add-on; lines that hold it keep it until it expires."""
+    updated = AddOn.objects.filter(pk=addon.pk, status=AddOn.Status.ACTIVE).update(
+        status=AddOn.Status.RETIRED, updated_at=timezone.now()
+    )
+    if updated != 1:
+        raise InvalidTransition(f"{addon.name} is already retired.")
+    addon.refresh_from_db()
+    return addon
+
+
+# --- devices ------------------------------------------------------------------------------------
+
+DEVICE_EDITABLE = ("name", "kind", "price_amount", "currency", "included_with_plan_codes")
+
+
+def _device_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
+    return {
+        "name": _text(values.get("name"), "name", errors, limit=120, missing="Name the device."),
+        "kind": _choice(values.get("kind") or "", "kind", errors, Device.Kind, "kind of device"),
+        "price_amount": _amount(
+            values.get("price_amount"),
+            "price_amount",
+            errors,
+            what="The price",
+            missing="A device needs a price (enter 0 if it is only given away with plans).",
+        ),
+        "currency": _currency(values.get("currency"), errors),
+        "included_with_plan_codes": _plan_codes(
+            values.get("included_with_plan_codes"), "included_with_plan_codes", errors
+        ),
+    }
+
+
+@transaction.atomic
+def device_create(
+    *,
+    actor: User | None,
+    sku: str,
+    name: str,
+    kind: str,
+    price_amount: Decimal | str | None,
+    currency: str | None = None,
+    included_with_plan_codes: Sequence[str] = (),
+) -> Device:
+    """Add a device model to the catalog; its units arrive with device_items_add."""
+    errors = FieldErrors()
+    sku = (sku or "").strip().upper()
+    if not sku:
+        errors.add("sku", "Give the stock-keeping unit (SKU), e.g. RTR-5G-200.")
+    elif len(sku) > 40 or not SKU_PATTERN.match(sku):
+        errors.add("sku", "Use letters, digits, '-', '_' and '.', at most 40, e.g. RTR-5G-200.")
+    elif Device.objects.filter(sku=sku).exists():
+        errors.add("sku", f"A device with the SKU {sku} already exists.")
+    values = _device_values(
+        {
+            "name": name,
+            "kind": kind,
+            "price_amount": price_amount,
+            "currency": currency,
+            "included_with_plan_codes": included_with_plan_codes,
+        },
+        errors,
+    )
+    errors.raise_if_any("The device was not created.")
+    try:
+        with transaction.atomic():
+            return Device.objects.create(sku=sku, **values)
+    except IntegrityError:
+        raise ApplicationError(
+            "The device was not created.",
+            fields={"sku": [f"A device with the SKU {sku} already exists."]},
+        ) from None
+
+
+@transaction.atomic
+def device_update(*, device: Device, actor: User | None, **changes: Any) -> Device:
+    if unknown := set(changes) - set(DEVICE_EDITABLE):
+        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    if device.status != Device.Status.ACTIVE:
+        raise InvalidTransition(f"{device.name} is retired; it no longer changes.")
+    errors = FieldErrors()
+    current = {name: getattr(device, name) for name in DEVICE_EDITABLE}
+    values = _device_values({**current, **changes}, errors)
+    errors.raise_if_any("The device was not saved.")
+    changed = [name for name, value in values.items() if getattr(device, name) != value]
+    for name in changed:
+        setattr(device, name, values[name])
+    if changed:
+        device.save(update_fields=[*changed, "updated_at"])
+    return device
+
+
+@transaction.atomic
+def device_retire(*, device: Device, actor: User | None) -> Device:
+    """Stop selling a device model; units already sold or in stock keep their status."""
+    updated = Device.objects.filter(pk=device.pk, status=Device.Status.ACTIVE).update(
+        status=Device.Status.RETIRED, updated_at=timezone.now()
+    )
+    if updated != 1:
+        raise InvalidTransition(f"{device.name} is already retired.")
+    device.refresh_from_db()
+    return device
+
+
+@transaction.atomic
+def device_items_add(*, device: Device, actor: User | None, serials: Iterable[str]) -> int:
+    """Book serial-numbered units into stock, all or none; returns how many were added.
+
+    Serials are stored upper-case and must be unique across every device, so a unit can be
+    traced from the warehouse to the line it was sold with.
+    """
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    if device.status != Device.Status.ACTIVE:
+        raise InvalidTransition(f"{device.name} is retired; no stock is added to it.")
+    cleaned = [serial.strip().upper() for serial in serials if serial and serial.strip()]
+    problems: list[str] = []
+    if not cleaned:
+        problems.append("Give at least one serial number, one per line.")
+    elif len(cleaned) > SERIALS_MAX:
+        problems.append(f"At most {SERIALS_MAX:,} serial numbers at once ({len(cleaned):,}).")
+    else:
+        malformed = [s for s in cleaned if len(s) > 60 or len(s) < 3 or not SERIAL_PATTERN.match(s)]
+        if malformed:
+            problems.append(
+                f"Not serial numbers (3 to 60 letters, digits, '-', '/', '.', '_'): "
+                f"{', '.join(malformed[:10])}{' …' if len(malformed) > 10 else ''}."
+            )
+        twice = sorted(serial for serial, count in Counter(cleaned).items() if count > 1)
+        if twice:
+            problems.append(f"Pasted more than once: {', '.join(twice[:10])}.")
+        existing = sorted(
+            DeviceItem.objects.filter(serial__in=set(cleaned)).values_list("serial", flat=True)
+        )
+        if existing:
+            problems.append(
+                f"Already in stock: {', '.join(existing[:10])}"
+                f"{f' and {len(existing) - 10} more' if len(existing) > 10 else ''}."
+            )
+    if problems:
+        raise ApplicationError("No stock was added.", fields={"serials": problems})
+    try:
+        with transaction.atomic():
+            DeviceItem.objects.bulk_create(
+                DeviceItem(device=device, serial=serial) for serial in cleaned
+            )
+    except IntegrityError:  # the same serials booked by someone else at the same moment
+        raise ApplicationError(
+            "No stock was added.",
+            fields={"serials": ["Some of these serial numbers were just booked; check again."]},
+        ) from None
+    return len(cleaned)

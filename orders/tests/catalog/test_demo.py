@@ -1,0 +1,85 @@
+"""The demo catalog: believable, in GBP, and loaded only once however often it runs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from orders.catalog.demo import catalog_demo_ensure
+from orders.catalog.selectors import plans_on_sale
+from orders.models import AddOn, Allowance, ChargingTier, Device, DeviceItem, PricePlan
+
+pytestmark = pytest.mark.django_db
+
+MODELS = (PricePlan, Allowance, ChargingTier, AddOn, Device, DeviceItem)
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def test_catalog_demo_ensure_twice_creates_nothing_new():
+    # given
+    catalog_demo_ensure()
+    first = counts()
+    # when
+    catalog_demo_ensure()
+    # then
+    assert counts() == first
+    assert first == {
+        "PricePlan": 9,
+        "Allowance": 42,
+        "ChargingTier": 4,
+        "AddOn": 6,
+        "Device": 3,
+        "DeviceItem": 30,
+    }
+
+
+def test_catalog_demo_sells_prepaid_and_postpaid_plans_in_gbp():
+    # when
+    catalog_demo_ensure()
+    # then
+    on_sale = list(plans_on_sale())
+    assert sorted(p.payment_type for p in on_sale) == ["postpaid"] * 4 + ["prepaid"] * 4
+    assert {p.currency for p in on_sale} == {"GBP"}
+    lite = PricePlan.objects.get(code="payg-lite")
+    assert lite.recurring_fee_amount == Decimal("0")
+    assert list(
+        lite.tiers.filter(service="sms").values_list(
+            "from_quantity", "to_quantity", "unit_price_amount"
+        )
+    ) == [
+        (Decimal("0.00"), Decimal("100.00"), Decimal("0.1000")),
+        (Decimal("100.00"), None, Decimal("0.0500")),
+    ]
+
+
+def test_catalog_demo_shows_a_price_change_as_two_versions():
+    # when
+    catalog_demo_ensure()
+    # then
+    versions = PricePlan.objects.filter(code="sim-only-30gb").order_by("version")
+    assert [(v.version, v.status, v.recurring_fee_amount) for v in versions] == [
+        (1, "retired", Decimal("16.0000")),
+        (2, "published", Decimal("18.0000")),
+    ]
+    assert versions[1].allowances.count() == versions[0].allowances.count() == 5
+
+
+def test_catalog_demo_eu_packs_conflict_both_ways_and_devices_have_stock():
+    # when
+    catalog_demo_ensure()
+    # then
+    small = AddOn.objects.get(code="eu-roam-1gb-7d")
+    big = AddOn.objects.get(code="eu-roam-5gb-30d")
+    usa = AddOn.objects.get(code="usa-roam-2gb-7d")
+    assert list(small.conflicts_with.all()) == [big]
+    assert list(big.conflicts_with.all()) == [small]
+    assert list(usa.conflicts_with.all()) == []
+    assert {d.sku: d.items.filter(status="in_stock").count() for d in Device.objects.all()} == {
+        "RTR-4G-100": 10,
+        "RTR-5G-200": 10,
+        "HS-NOVA-A5": 10,
+    }
