@@ -16,4 +16,16 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.idempotency_records_purge_task",
         "schedule": 3600.0,
     },
+    "msisdn-reservations-expire": {
+        "task": "orders.tasks.msisdn_reservations_expire_task",
+        "schedule": 60.0,
+    },
+    "sim-reservations-expire": {
+        "task": "orders.tasks.sim_reservations_expire_task",
+        "schedule": 60.0,
+    },
+    "msisdn-quarantines-end": {
+        "task": "orders.tasks.msisdn_quarantines_end_task",
+        "schedule": 3600.0,
+    },
 }

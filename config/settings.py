@@ -240,3 +240,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
+
+# Number and SIM inventory (orders/inventory): reservations expire, terminated numbers rest in
+# quarantine before they are sold again, and imports are bounded.
+INVENTORY_RESERVATION_MINUTES = env_int("INVENTORY_RESERVATION_MINUTES", 30, minimum=1)
+MSISDN_QUARANTINE_DAYS = env_int("MSISDN_QUARANTINE_DAYS", 90, minimum=0)
+MSISDN_RANGE_MAX = env_int("MSISDN_RANGE_MAX", 100_000, minimum=1)
+SIM_BATCH_MAX_ROWS = env_int("SIM_BATCH_MAX_ROWS", 100_000, minimum=1)
+SIM_BATCH_MAX_BYTES = env_int("SIM_BATCH_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

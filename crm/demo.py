@@ -34,6 +34,7 @@ from crm.models import (
 from crm.services import sequence_take
 from crm.validators import iccid_build
 from orders.catalog.demo import catalog_demo_ensure
+from orders.inventory.demo import inventory_demo_ensure
 from orders.models import PricePlan
 from partners.models import Partner, PartnerUser
 
@@ -447,6 +448,7 @@ def demo_load(*, customers: int) -> dict[str, int]:
     """Bring the demo operator up to `customers` demo customers (idempotent)."""
     users = demo_users_ensure()
     catalog_demo_ensure()
+    inventory_demo_ensure(users["admin"])
     missing = max(0, customers - demo_customers_count())
     added = demo_customers_load(count=missing, users=users)
     demo_subscriber_link(users)
