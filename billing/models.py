@@ -1,1 +1,89 @@
-# Models arrive with the issues that build this app (see DESIGN.md).
+"""Charges waiting for the bill and the allowances a line holds (usage and rating come later)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from common.models import TimeStampedModel, money_field
+
+
+class Charge(TimeStampedModel):
+    """A one-time or prorated amount posted for the account's next bill.
+
+    `source_key` is unique: whatever posts a charge names it after its origin (an order line),
+    so applying the same order twice can never charge twice.
+    """
+
+    class Kind(models.TextChoices):
+        ONE_TIME = "one_time", "One-time"
+        RECURRING = "recurring", "Recurring"
+        PRORATION_CREDIT = "proration_credit", "Proration credit"
+        PRORATION_DEBIT = "proration_debit", "Proration debit"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the bill"
+        INVOICED = "invoiced", "Invoiced"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey("crm.Account", models.PROTECT, related_name="charges")
+    subscriber = models.ForeignKey(
+        "crm.Subscriber", models.PROTECT, null=True, blank=True, related_name="charges"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.CharField(max_length=200)
+    amount = money_field(help_text="Signed: a credit is negative.")
+    currency = models.CharField(max_length=3)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True, help_text="e.g. the proration formula")
+    source_key = models.CharField(max_length=80, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["account", "created_at"],
+                condition=models.Q(status="pending"),
+                name="billing_charge_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description}: {self.amount} {self.currency}"
+
+
+class AllowanceGrant(TimeStampedModel):
+    """Units a line may use before rating charges it: from its plan or an add-on."""
+
+    subscriber = models.ForeignKey(
+        "crm.Subscriber", models.CASCADE, related_name="allowance_grants"
+    )
+    service = models.CharField(max_length=8)
+    scope = models.CharField(max_length=8, default="all")
+    zone = models.CharField(max_length=40, blank=True)
+    quantity = models.DecimalField(max_digits=14, decimal_places=2)
+    used = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    source_key = models.CharField(max_length=80, unique=True)
+    source_description = models.CharField(max_length=200)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(used__gte=0, quantity__gt=0),
+                name="billing_grant_quantities",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subscriber", "service", "valid_until"], name="billing_grant_live")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.service} ({self.source_description})"

@@ -24,6 +24,10 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.sim_reservations_expire_task",
         "schedule": 60.0,
     },
+    "orders-due-complete": {
+        "task": "orders.tasks.orders_due_complete_task",
+        "schedule": 3600.0,
+    },
     "msisdn-quarantines-end": {
         "task": "orders.tasks.msisdn_quarantines_end_task",
         "schedule": 3600.0,

@@ -25,6 +25,7 @@ from crm.api.serializers import MoneySerializer
 from crm.models import Customer
 from crm.selectors import subscriber_get_for
 from orders.catalog.selectors import (
+    addon_codes_held_by,
     addons_eligible_for,
     addons_on_sale,
     devices_on_sale,
@@ -260,4 +261,5 @@ class SubscriberEligibleAddOnListApi(CatalogListApi):
     )
     def get(self, request: Request, public_id: UUID) -> Response:
         subscriber = subscriber_get_for(request.user, public_id)
-        return self.paginated(request, addons_eligible_for(subscriber), self.OutputSerializer)
+        eligible = addons_eligible_for(subscriber, held_codes=addon_codes_held_by(subscriber))
+        return self.paginated(request, eligible, self.OutputSerializer)

@@ -185,14 +185,24 @@ def addons_on_sale(*, kind: str | None = None, plan_code: str | None = None) -> 
     return _addons_with_contents(addons).order_by("kind", "price_amount", "name")
 
 
+def addon_codes_held_by(subscriber: Subscriber) -> list[str]:
+    """Codes of the add-ons the line holds now (bought through orders, not yet expired)."""
+    return list(
+        subscriber.addons.filter(expires_at__gt=timezone.now()).values_list(
+            "addon__code", flat=True
+        )
+    )
+
+
 def addons_eligible_for(
     subscriber: Subscriber, *, held_codes: Iterable[str] = ()
 ) -> QuerySet[AddOn]:
     """The add-ons this line may buy now: on sale, priced in its account's currency, allowed on
     the plan code it is on, and conflicting with none of the add-ons it holds.
 
-    There is no model of held add-ons yet, so the caller says which add-on codes the line holds
-    (`held_codes`); a non-stackable add-on it already holds is not offered again. A line with
+    The caller says which add-on codes the line holds (`held_codes`, usually
+    addon_codes_held_by(subscriber)); a non-stackable add-on it already holds is not offered
+    again. A line with
     no plan may buy only add-ons open to every plan; a terminated line may buy nothing.
     """
     if subscriber.status == Subscriber.Status.TERMINATED:
