@@ -12,6 +12,7 @@ from crm.permissions import CrmPerm
 from orders.permissions import OrdersPerm
 
 _CSR = [
+    OrdersPerm.PLACE_ORDER,
     CrmPerm.ACCESS_CONSOLE,
     CrmPerm.VIEW_ANY_CUSTOMER,
     CrmPerm.MANAGE_CUSTOMER,
@@ -33,6 +34,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         CrmPerm.MANAGE_API_KEYS,
         OrdersPerm.MANAGE_CATALOG,
         OrdersPerm.MANAGE_INVENTORY,
+        OrdersPerm.PLACE_ORDER,
     ],
     Role.RESELLER: [CrmPerm.ACCESS_PARTNER_PORTAL],
     Role.SUBSCRIBER: [CrmPerm.ACCESS_SELFCARE],

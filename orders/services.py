@@ -111,17 +111,24 @@ def _transition(
 
 @transaction.atomic
 def order_submit(*, order: Order, actor: User) -> Order:
-    """Confirm a quoted draft. An order effective now is completed by a worker straight after
-    the commit; a plan change at the next bill date waits for it (orders_due_complete)."""
-    order = _transition(
+    """Confirm a quoted draft; nothing is applied yet (see order_place)."""
+    return _transition(
         order, Order.Status.SUBMITTED, actor=actor, reason="Submitted", submitted_at=timezone.now()
     )
-    if order.effective_on is None or order.effective_on <= timezone.localdate():
-        from orders.tasks import order_complete_task
 
-        pk = order.pk
-        transaction.on_commit(lambda: order_complete_task.delay(pk))
-    return order
+
+def order_place(*, order: Order, actor: User) -> Order:
+    """Submit a draft and, when it takes effect today, complete it at once; a plan change at
+    the next bill date waits for that day (orders_due_complete). A completion the inventory or
+    the line's state refuses (say the reservation expired and the number was sold) fails the
+    order with the reason and releases what it still holds: it never half-applies."""
+    order = order_submit(order=order, actor=actor)
+    if order.effective_on is not None and order.effective_on > timezone.localdate():
+        return order
+    try:
+        return order_complete(order=order, actor=actor)
+    except ApplicationError as exc:
+        return order_fail(order=order, actor=actor, reason=exc.message)
 
 
 def _release_reservations(order: Order, actor: User, reason: str) -> None:

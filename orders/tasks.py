@@ -9,8 +9,7 @@ from orders.inventory.services import (
     msisdn_reservations_expire,
     sim_reservations_expire,
 )
-from orders.models import Order
-from orders.services import order_complete, orders_due_complete
+from orders.services import orders_due_complete
 
 
 @shared_task
@@ -26,15 +25,6 @@ def msisdn_quarantines_end_task() -> int:
 @shared_task
 def sim_reservations_expire_task() -> int:
     return sim_reservations_expire()
-
-
-@shared_task
-def order_complete_task(order_pk: int) -> None:
-    """Apply a submitted order; a retry after it completed finds nothing left to do."""
-    order = Order.objects.select_related("placed_by").get(pk=order_pk)
-    if order.status != Order.Status.SUBMITTED:
-        return
-    order_complete(order=order, actor=order.placed_by)
 
 
 @shared_task

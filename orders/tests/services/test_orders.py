@@ -33,6 +33,7 @@ from orders.placing import (
 from orders.services import (
     order_cancel,
     order_complete,
+    order_place,
     order_quote,
     order_submit,
     orders_due_complete,
@@ -78,9 +79,7 @@ def account(db):
 
 
 @time_machine.travel(APRIL_10)
-def test_new_connection_with_device_and_add_on_is_quoted_then_applied_once(
-    csr, account, plan_45, django_capture_on_commit_callbacks
-):
+def test_new_connection_with_device_and_add_on_is_quoted_then_applied_once(csr, account, plan_45):
     # given a golden number, a SIM, a router and a booster
     MsisdnFactory(number="+447777000000", category="golden", price_amount=Decimal("50"))
     sim = SimCardFactory()
@@ -111,11 +110,8 @@ def test_new_connection_with_device_and_add_on_is_quoted_then_applied_once(
     assert quote.proration[0].details["formula"] == "45 × 21 / 30 days = 31.5000 → 31.50 GBP"
     assert quote.due_now == gbp("145.50")
     assert Msisdn.objects.get(number="+447777000000").status == "reserved"
-    # when it is submitted, completion is queued after the commit, and a worker applies it
-    with django_capture_on_commit_callbacks() as callbacks:
-        order = order_submit(order=order, actor=csr)
-    assert len(callbacks) == 1
-    order = order_complete(order=order, actor=csr)
+    # when it is placed (submitted and, taking effect today, completed at once)
+    order = order_place(order=order, actor=csr)
     # then every effect happened
     line = Subscriber.objects.get(msisdn="+447777000000")
     assert (line.status, line.plan, line.iccid) == ("active", plan_45, sim.iccid)
@@ -398,3 +394,28 @@ def test_eligible_add_ons_leave_out_what_the_line_holds_and_its_conflicts(csr, a
     # then
     assert response.status_code == 200
     assert [row["name"] for row in response.json()["results"]] == [stackable.name]
+
+
+def test_a_completion_the_inventory_refuses_fails_the_order_and_releases_the_rest(
+    csr, account, plan_30
+):
+    # given an order whose number was sold elsewhere after its reservation lapsed
+    MsisdnFactory(number="+447500000003")
+    sim = SimCardFactory()
+    order = order_new_connection_create(
+        actor=csr,
+        channel="console",
+        account=account,
+        plan=plan_30,
+        msisdn="+447500000003",
+        iccid=sim.iccid,
+    )
+    Msisdn.objects.filter(number="+447500000003").update(status="assigned", reservation_ref="")
+    # when
+    order = order_place(order=order, actor=csr)
+    # then nothing was applied and the SIM went back to stock
+    assert order.status == "failed"
+    assert order.failure_reason
+    assert not Subscriber.objects.filter(msisdn="+447500000003").exists()
+    assert SimCard.objects.get(pk=sim.pk).status == "in_stock"
+    assert not Charge.objects.exists()
