@@ -368,6 +368,13 @@ def subscriber_create(
         if live.filter(**{name: values[name]}).exists():
             errors.add(name, message)
     errors.raise_if_any()
+    # A stocked number or SIM leaves the pool with the line (imported here: inventory builds
+    # on crm, not the other way round).
+    from orders.inventory.services import line_identifiers_claim
+
+    line_identifiers_claim(
+        msisdn=values["msisdn"], iccid=values["iccid"], actor=actor, reason=reason
+    )
     now = timezone.now()
     try:
         with transaction.atomic():  # a concurrent sale of the same number loses here, cleanly

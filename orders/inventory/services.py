@@ -721,3 +721,38 @@ def sim_swap_inventory(
     )
     line.iccid, line.imsi = sim.iccid, sim.imsi
     return line
+
+
+@transaction.atomic
+def line_identifiers_claim(*, msisdn: str, iccid: str, actor: User, reason: str) -> None:
+    """Take a line's number and SIM out of stock when the line is connected outside an order
+    (the console's one-form onboarding), so the pool can never sell them again.
+
+    Items the pool does not know (numbers ported in, SIMs from before the stock records) are
+    left alone; items it knows must be free: not held for another sale, not resting in
+    quarantine, not blocked. An item already assigned is left to the line's own uniqueness
+    check (an order assigns its number and SIM just before it connects the line).
+    """
+    errors = FieldErrors()
+    number = Msisdn.objects.filter(number=msisdn).first()
+    if number is not None:
+        if number.status == Msisdn.Status.AVAILABLE:
+            _transition(number, new_status=Msisdn.Status.ASSIGNED, actor=actor, reason=reason)
+        elif number.status == Msisdn.Status.RESERVED:
+            errors.add("msisdn", f"This number is reserved for {number.reservation_ref}.")
+        elif number.status == Msisdn.Status.QUARANTINED:
+            until = number.quarantined_until
+            errors.add(
+                "msisdn",
+                "This number is resting in quarantine"
+                + (f" until {until:%d %b %Y}." if until else "."),
+            )
+    sim = SimCard.objects.filter(iccid=iccid).first()
+    if sim is not None:
+        if sim.status in (SimCard.Status.IN_STOCK, SimCard.Status.ALLOCATED):
+            _transition(sim, new_status=SimCard.Status.ASSIGNED, actor=actor, reason=reason)
+        elif sim.status == SimCard.Status.RESERVED:
+            errors.add("iccid", f"This SIM is reserved for {sim.reservation_ref}.")
+        elif sim.status in (SimCard.Status.BLOCKED, SimCard.Status.DAMAGED):
+            errors.add("iccid", f"This SIM is {sim.get_status_display().lower()}.")
+    errors.raise_if_any("The number or SIM is not free.")
