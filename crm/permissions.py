@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from orders.permissions import OrdersPerm
+
 
 class CrmPerm(StrEnum):
     ACCESS_CONSOLE = "crm.access_console"
@@ -20,10 +22,11 @@ class CrmPerm(StrEnum):
 
 
 # What an admin may grant to an API key (machine clients never open a front end).
-API_KEY_GRANTABLE: tuple[CrmPerm, ...] = (
+API_KEY_GRANTABLE: tuple[CrmPerm | OrdersPerm, ...] = (
     CrmPerm.VIEW_ANY_CUSTOMER,
     CrmPerm.MANAGE_CUSTOMER,
     CrmPerm.ADD_INTERACTION,
     CrmPerm.CHANGE_SUBSCRIBER_STATUS,
     CrmPerm.TERMINATE_SUBSCRIBER,
+    OrdersPerm.PLACE_ORDER,
 )

@@ -12,7 +12,7 @@ from orders.models import Msisdn, SimCard
 from orders.tests.inventory_factories import MsisdnFactory, SimCardFactory
 
 
-def connect(csr, number: str, iccid: str) -> Subscriber:
+def connect(csr, number, iccid):
     return subscriber_create(
         account=AccountFactory(), actor=csr, msisdn=number, iccid=iccid, imsi="234100000000042"
     )
