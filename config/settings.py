@@ -220,7 +220,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "TeleCRM API",
-    "DESCRIPTION": "Customers, accounts and subscribers of a mobile operator.",
+    "DESCRIPTION": "Customers, accounts, subscribers, the product catalog and orders of a "
+    "mobile operator.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
