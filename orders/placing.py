@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from common.errors import ApplicationError
+from common.errors import ApplicationError, InvalidTransition
 from common.money import Money
 from crm.models import Account, Subscriber, User
 from crm.services import FieldErrors, sequence_take
@@ -85,8 +85,8 @@ def _plan_check(
     if not on_sale.filter(pk=plan.pk).exists():
         errors.add(
             name,
-            f"{plan} is not on sale to a {account.customer.get_kind_display().lower()} "
-            f"{account.get_payment_type_display().lower()} customer in the "
+            f"{plan} is not on sale to {account.customer.get_kind_display().lower()} "
+            f"{account.get_payment_type_display().lower()} customers in the "
             f"{Channel(channel).label}.",
         )
     elif plan.currency != account.currency:
@@ -145,10 +145,23 @@ def _addons_check(
             errors.add("addons", f"{addon} cannot be held twice at once.")
         seen[addon.pk] = addon
     codes = {a.pk: set(a.conflicts_with.values_list("pk", flat=True)) for a in chosen}
+    reported: set[frozenset[int]] = set()  # each conflicting pair once, not once each way
     for addon in chosen:
         for other in [*owned, *chosen]:
-            if other.pk != addon.pk and other.pk in codes[addon.pk]:
+            pair = frozenset({addon.pk, other.pk})
+            if other.pk != addon.pk and other.pk in codes[addon.pk] and pair not in reported:
+                reported.add(pair)
                 errors.add("addons", f"{addon} and {other} cannot be held together.")
+
+
+def _unavailable(exc: ApplicationError, field: str) -> ApplicationError:
+    """A number or SIM the inventory refuses to reserve, reported on the field that named it.
+
+    One already reserved, assigned or blocked is bad input (400), not a refused transition of
+    the order itself; a concurrent sale that won the race keeps its `conflict` code (409).
+    """
+    code = "unavailable" if isinstance(exc, InvalidTransition) else exc.code
+    return ApplicationError(exc.message, code=code, fields=exc.fields or {field: [exc.message]})
 
 
 def _device_reserve(order: Order, device: Device, plan: PricePlan) -> DeviceItem:
@@ -224,10 +237,13 @@ def order_new_connection_create(
             msisdn=msisdn or None,
             category=None if msisdn else number_category,
         )
-        sim = inventory.sim_reserve(ref=order.number, actor=actor, sim=iccid)
     except ApplicationError as exc:
         exc.fields = {("msisdn" if k == "number" else k): v for k, v in exc.fields.items()}
-        raise
+        raise _unavailable(exc, "msisdn") from exc
+    try:
+        sim = inventory.sim_reserve(ref=order.number, actor=actor, sim=iccid)
+    except ApplicationError as exc:
+        raise _unavailable(exc, "iccid") from exc
     order.msisdn, order.sim = number, sim
     order.save(update_fields=["msisdn", "sim", "updated_at"])
     _line(
@@ -396,7 +412,10 @@ def order_sim_swap_create(
         subscriber=subscriber,
         reason=reason,
     )
-    sim = inventory.sim_reserve(ref=order.number, actor=actor, sim=iccid)
+    try:
+        sim = inventory.sim_reserve(ref=order.number, actor=actor, sim=iccid)
+    except ApplicationError as exc:
+        raise _unavailable(exc, "iccid") from exc
     order.sim = sim
     order.save(update_fields=["sim", "updated_at"])
     _line(order, OrderLine.Kind.SIM, f"New SIM {sim.iccid} for {subscriber.msisdn_display}")

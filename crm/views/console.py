@@ -36,6 +36,7 @@ from crm.forms import (
 from crm.models import Account, Customer, Subscriber, User
 from crm.permissions import CrmPerm
 from crm.validators import msisdn_display
+from orders.selectors import orders_of_customer
 
 if TYPE_CHECKING:
     from crm.selectors import SearchHit, SearchQuery
@@ -207,6 +208,7 @@ def _detail_context(
         ),
         "accounts": accounts,
         "timeline": selectors.customer_timeline(customer),
+        "orders": orders_of_customer(request.user, customer.pk),
         "note_form": note_form or InteractionForm(),
         "review_form": KycReviewForm(),
     }

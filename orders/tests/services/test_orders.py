@@ -419,3 +419,91 @@ def test_a_completion_the_inventory_refuses_fails_the_order_and_releases_the_res
     assert not Subscriber.objects.filter(msisdn="+447500000003").exists()
     assert SimCard.objects.get(pk=sim.pk).status == "in_stock"
     assert not Charge.objects.exists()
+
+
+def test_a_number_or_sim_already_taken_is_refused_on_its_field(csr, account, plan_30):
+    # given a number and a SIM that belong to live lines
+    MsisdnFactory(number="+447500000004", status="assigned")
+    MsisdnFactory(number="+447500000005")
+    used_sim = SimCardFactory(status="assigned")
+    free_sim = SimCardFactory()
+    # when
+    with pytest.raises(ApplicationError) as number_taken:
+        order_new_connection_create(
+            actor=csr,
+            channel="api",
+            account=account,
+            plan=plan_30,
+            msisdn="+447500000004",
+            iccid=free_sim.iccid,
+        )
+    with pytest.raises(ApplicationError) as sim_taken:
+        order_new_connection_create(
+            actor=csr,
+            channel="api",
+            account=account,
+            plan=plan_30,
+            msisdn="+447500000005",
+            iccid=used_sim.iccid,
+        )
+    # then each is bad input naming its field, not a refused transition of the order
+    assert not isinstance(number_taken.value, InvalidTransition)
+    assert (number_taken.value.code, number_taken.value.fields) == (
+        "unavailable",
+        {"msisdn": ["+44 7500 000004 is assigned; it cannot become reserved."]},
+    )
+    assert (sim_taken.value.code, sim_taken.value.fields) == (
+        "unavailable",
+        {"iccid": [f"SIM {used_sim.iccid} is assigned; it cannot become reserved."]},
+    )
+    assert not Order.objects.exists()
+    assert Msisdn.objects.get(number="+447500000005").status == "available"
+
+
+def test_a_sim_swap_to_a_sim_in_use_is_refused_on_the_iccid(csr, account, plan_30):
+    # given
+    line = SubscriberFactory(account=account, plan=plan_30)
+    used = SimCardFactory(status="assigned")
+    # when
+    with pytest.raises(ApplicationError) as caught:
+        order_sim_swap_create(
+            actor=csr, channel="api", subscriber=line, iccid=used.iccid, reason="Stolen"
+        )
+    # then
+    assert (caught.value.code, list(caught.value.fields)) == ("unavailable", ["iccid"])
+    assert not Order.objects.exists()
+
+
+def test_two_add_ons_that_conflict_are_reported_once(csr, account, plan_30):
+    # given
+    small = AddOnFactory(name="EU 1GB")
+    big = AddOnFactory(name="EU 5GB", conflicts=[small])
+    MsisdnFactory(number="+447500000006")
+    sim = SimCardFactory()
+    # when
+    with pytest.raises(ApplicationError) as caught:
+        order_new_connection_create(
+            actor=csr,
+            channel="console",
+            account=account,
+            plan=plan_30,
+            msisdn="+447500000006",
+            iccid=sim.iccid,
+            addons=[small, big],
+        )
+    # then
+    assert caught.value.fields == {"addons": ["EU 1GB and EU 5GB cannot be held together."]}
+
+
+def test_a_plan_not_on_sale_says_to_whom_and_where(csr, account):
+    # given
+    plan = PricePlanFactory(name="Console only", eligible_channels=["console"])
+    # when
+    with pytest.raises(ApplicationError) as caught:
+        order_plan_change_create(
+            actor=csr, channel="api", subscriber=SubscriberFactory(account=account), plan=plan
+        )
+    # then
+    assert caught.value.fields == {
+        "plan": ["Console only v1 is not on sale to individual postpaid customers in the API."]
+    }
