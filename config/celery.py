@@ -28,6 +28,10 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.orders_due_complete_task",
         "schedule": 3600.0,
     },
+    "orders-stale-drafts-cancel": {
+        "task": "orders.tasks.orders_stale_drafts_cancel_task",
+        "schedule": 300.0,
+    },
     "msisdn-quarantines-end": {
         "task": "orders.tasks.msisdn_quarantines_end_task",
         "schedule": 3600.0,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -132,10 +133,19 @@ def order_place(*, order: Order, actor: User) -> Order:
 
 
 def _release_reservations(order: Order, actor: User, reason: str) -> None:
-    number, sim = order.msisdn, order.sim
-    if number is not None and number.status == Msisdn.Status.RESERVED:
+    """Give back what this order still holds; a lapsed hold since taken by another sale is
+    that sale's now and is left alone."""
+    number = Msisdn.objects.filter(pk=order.msisdn_id).first() if order.msisdn_id else None
+    if number is not None and (number.status, number.reservation_ref) == (
+        Msisdn.Status.RESERVED,
+        order.number,
+    ):
         inventory.msisdn_release(msisdn=number, actor=actor, reason=reason, ref=order.number)
-    if sim is not None and sim.status == SimCard.Status.RESERVED:
+    sim = SimCard.objects.filter(pk=order.sim_id).first() if order.sim_id else None
+    if sim is not None and (sim.status, sim.reservation_ref) == (
+        SimCard.Status.RESERVED,
+        order.number,
+    ):
         inventory.sim_release(sim=sim, actor=actor, reason=reason, ref=order.number)
     DeviceItem.objects.filter(
         reservation_ref=order.number, status=DeviceItem.Status.RESERVED
@@ -319,6 +329,23 @@ def _addon_holdings(order: Order, line: Subscriber, actor: User) -> None:
                 description=f"{addon.name} ({order.number})",
                 actor=actor,
             )
+
+
+def orders_stale_drafts_cancel(*, older_than: timedelta | None = None) -> int:
+    """Cancel quotes nobody submitted: once their reservations lapse the number and SIM are
+    back on sale, so the draft could no longer be honoured. Acts as the person who placed it."""
+    age = older_than or timedelta(minutes=settings.INVENTORY_RESERVATION_MINUTES)
+    stale = Order.objects.filter(
+        status=Order.Status.DRAFT, created_at__lt=timezone.now() - age
+    ).select_related("placed_by")
+    done = 0
+    for order in stale.order_by("pk"):
+        try:
+            order_cancel(order=order, actor=order.placed_by, reason="Quote expired unsubmitted")
+        except InvalidTransition:  # submitted or cancelled by someone meanwhile
+            continue
+        done += 1
+    return done
 
 
 def orders_due_complete(*, on: date | None = None) -> int:

@@ -9,7 +9,7 @@ from orders.inventory.services import (
     msisdn_reservations_expire,
     sim_reservations_expire,
 )
-from orders.services import orders_due_complete
+from orders.services import orders_due_complete, orders_stale_drafts_cancel
 
 
 @shared_task
@@ -30,3 +30,8 @@ def sim_reservations_expire_task() -> int:
 @shared_task
 def orders_due_complete_task() -> int:
     return orders_due_complete()
+
+
+@shared_task
+def orders_stale_drafts_cancel_task() -> int:
+    return orders_stale_drafts_cancel()

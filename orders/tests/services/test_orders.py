@@ -38,6 +38,7 @@ from orders.services import (
     order_submit,
     orders_due_complete,
 )
+from orders.tasks import orders_stale_drafts_cancel_task
 from orders.tests.factories import (
     AddOnFactory,
     AllowanceFactory,
@@ -507,3 +508,35 @@ def test_a_plan_not_on_sale_says_to_whom_and_where(csr, account):
     assert caught.value.fields == {
         "plan": ["Console only v1 is not on sale to individual postpaid customers in the API."]
     }
+
+
+def test_unsubmitted_quotes_are_cancelled_once_their_reservations_lapse(csr, account, plan_30):
+    # given a draft from an hour ago whose number has since been reserved by another sale
+    MsisdnFactory(number="+447500000004")
+    sim = SimCardFactory()
+    with time_machine.travel(dt.datetime(2026, 4, 10, 9, tzinfo=dt.UTC)):
+        stale = order_new_connection_create(
+            actor=csr,
+            channel="console",
+            account=account,
+            plan=plan_30,
+            msisdn="+447500000004",
+            iccid=sim.iccid,
+        )
+    Msisdn.objects.filter(number="+447500000004").update(reservation_ref="ORD-99999999")
+    fresh = order_plan_change_create(
+        actor=csr,
+        channel="console",
+        subscriber=SubscriberFactory(account=account, plan=plan_30),
+        plan=PricePlanFactory(),
+    )
+    # when
+    cancelled = orders_stale_drafts_cancel_task.apply().get()
+    # then the stale draft is cancelled, its SIM freed, the other sale's hold untouched
+    assert cancelled == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, fresh.status) == ("cancelled", "draft")
+    assert SimCard.objects.get(pk=sim.pk).status == "in_stock"
+    number = Msisdn.objects.get(number="+447500000004")
+    assert (number.status, number.reservation_ref) == ("reserved", "ORD-99999999")
