@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from common.models import TimeStampedModel
+from common.models import StatusEvent, TimeStampedModel
 from common.money import Money
 from crm.validators import msisdn_display
 
@@ -312,21 +312,11 @@ class Subscriber(TimeStampedModel):
         return self.TRANSITIONS[self.Status(self.status)]
 
 
-class SubscriberEvent(models.Model):
-    """One row per status change: who, when and why (the audit trail)."""
-
+class SubscriberEvent(StatusEvent):
     subscriber = models.ForeignKey(Subscriber, models.CASCADE, related_name="events")
-    old_status = models.CharField(max_length=16, blank=True)
-    new_status = models.CharField(max_length=16)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=200)
-    created_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.old_status or '∅'} → {self.new_status}"
 
 
 class Interaction(TimeStampedModel):

@@ -9,7 +9,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 
-from common.models import TimeStampedModel, money_field
+from common.models import StatusEvent, TimeStampedModel, money_field
 
 
 class Service(models.TextChoices):
@@ -542,19 +542,11 @@ class OrderLine(models.Model):
         return self.description
 
 
-class OrderEvent(models.Model):
+class OrderEvent(StatusEvent):
     order = models.ForeignKey(Order, models.CASCADE, related_name="events")
-    old_status = models.CharField(max_length=16, blank=True)
-    new_status = models.CharField(max_length=16)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=200)
-    created_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.old_status or '∅'} → {self.new_status}"
 
 
 class SubscriberAddOn(TimeStampedModel):
