@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.money import Money
@@ -25,6 +26,22 @@ class MoneySerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Money:
         values = super().to_internal_value(data)
         return Money(values["amount"], values["currency"].upper())
+
+
+@extend_schema_field(MoneySerializer)
+class AmountField(serializers.Field):
+    """A row's `<name>_amount` beside its `currency` (or the currency of the related object
+    named by `currency_from`), rendered as Money strings."""
+
+    def __init__(self, amount: str, *, currency_from: str = "", **kwargs: Any) -> None:
+        kwargs["source"] = "*"
+        super().__init__(**kwargs)
+        self.amount = amount
+        self.currency_from = currency_from
+
+    def to_representation(self, value: Any) -> dict[str, str]:
+        owner = getattr(value, self.currency_from) if self.currency_from else value
+        return Money(getattr(value, self.amount), owner.currency).as_json()
 
 
 class AddressSerializer(serializers.Serializer):

@@ -9,9 +9,9 @@ import django_filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.money import Money
 from crm.api.serializers import (
     AccountReferenceSerializer,
+    AmountField,
     CustomerReferenceSerializer,
     MoneySerializer,
     SubscriberReferenceSerializer,
@@ -51,19 +51,6 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields: list[str] = []
-
-
-@extend_schema_field(MoneySerializer)
-class LineAmountField(serializers.Field):
-    """An order line's `<name>_amount` beside the line's currency, as Money strings."""
-
-    def __init__(self, amount: str, **kwargs: Any) -> None:
-        kwargs["source"] = "*"
-        super().__init__(**kwargs)
-        self.amount = amount
-
-    def to_representation(self, line: OrderLine) -> dict[str, str]:
-        return Money(getattr(line, self.amount), line.currency).as_json()
 
 
 class PlanReferenceSerializer(serializers.Serializer):
@@ -118,8 +105,8 @@ class OrderLineSerializer(serializers.Serializer):
         "proration_debit or service"
     )
     description = serializers.CharField()
-    one_time = LineAmountField("one_time_amount", help_text="Charged once; negative for a credit.")
-    recurring = LineAmountField("recurring_amount", help_text="Charged every bill period.")
+    one_time = AmountField("one_time_amount", help_text="Charged once; negative for a credit.")
+    recurring = AmountField("recurring_amount", help_text="Charged every bill period.")
     plan = PlanReferenceSerializer(allow_null=True)
     addon = AddOnReferenceSerializer(allow_null=True)
     device = serializers.SerializerMethodField()

@@ -19,9 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import Pagination
-from common.money import Money
 from crm.api.base import errors
-from crm.api.serializers import MoneySerializer
+from crm.api.serializers import AmountField
 from crm.models import Customer
 from crm.selectors import subscriber_get_for
 from orders.catalog.selectors import (
@@ -35,21 +34,6 @@ from orders.catalog.selectors import (
 from orders.models import AddOn, Channel, Device, PricePlan
 
 TAGS = ["catalog"]
-
-
-@extend_schema_field(MoneySerializer)
-class AmountField(serializers.Field):
-    """`<name>_amount` beside the row's `currency` (or its plan's), as Money strings."""
-
-    def __init__(self, amount: str, *, currency_from: str = "", **kwargs: Any) -> None:
-        kwargs["source"] = "*"
-        super().__init__(**kwargs)
-        self.amount = amount
-        self.currency_from = currency_from
-
-    def to_representation(self, value: Any) -> dict[str, str]:
-        owner = getattr(value, self.currency_from) if self.currency_from else value
-        return Money(getattr(value, self.amount), owner.currency).as_json()
 
 
 class QuantityField(serializers.DecimalField):
