@@ -16,7 +16,7 @@ from common.errors import ApplicationError, InvalidTransition
 from common.money import Money
 from crm.models import Account, Subscriber, User
 from crm.services import FieldErrors, sequence_take
-from orders.catalog.selectors import plans_on_sale
+from orders.catalog.selectors import addons_held_by, plans_on_sale
 from orders.inventory import services as inventory
 from orders.models import (
     AddOn,
@@ -363,11 +363,6 @@ def order_plan_change_create(
     return order
 
 
-def _held_addons(subscriber: Subscriber) -> list[AddOn]:
-    now = timezone.now()
-    return [h.addon for h in subscriber.addons.filter(expires_at__gt=now).select_related("addon")]
-
-
 @transaction.atomic
 def order_addon_create(*, actor: User, channel: str, subscriber: Subscriber, addon: AddOn) -> Order:
     errors = FieldErrors()
@@ -375,7 +370,7 @@ def order_addon_create(*, actor: User, channel: str, subscriber: Subscriber, add
     if subscriber.plan is None:
         errors.add("subscriber", "The line has no plan to add to.")
     else:
-        _addons_check([addon], plan=subscriber.plan, held=_held_addons(subscriber), errors=errors)
+        _addons_check([addon], plan=subscriber.plan, held=addons_held_by(subscriber), errors=errors)
     errors.raise_if_any("The add-on cannot be bought.")
     order = _order_start(
         type=Order.Type.ADD_ON,

@@ -185,13 +185,15 @@ def addons_on_sale(*, kind: str | None = None, plan_code: str | None = None) -> 
     return _addons_with_contents(addons).order_by("kind", "price_amount", "name")
 
 
+def addons_held_by(subscriber: Subscriber) -> list[AddOn]:
+    """The add-ons the line holds now (bought through orders, not yet expired), once per
+    holding: a stackable add-on bought twice appears twice."""
+    holdings = subscriber.addons.filter(expires_at__gt=timezone.now()).select_related("addon")
+    return [holding.addon for holding in holdings]
+
+
 def addon_codes_held_by(subscriber: Subscriber) -> list[str]:
-    """Codes of the add-ons the line holds now (bought through orders, not yet expired)."""
-    return list(
-        subscriber.addons.filter(expires_at__gt=timezone.now()).values_list(
-            "addon__code", flat=True
-        )
-    )
+    return [addon.code for addon in addons_held_by(subscriber)]
 
 
 def addons_eligible_for(
