@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -41,6 +43,9 @@ class Charge(TimeStampedModel):
     details = models.JSONField(default=dict, blank=True, help_text="e.g. the proration formula")
     source_key = models.CharField(max_length=80, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         indexes = [
@@ -87,3 +92,18 @@ class AllowanceGrant(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.quantity} {self.service} ({self.source_description})"
+
+    UNITS: ClassVar[dict[str, str]] = {"voice": "min", "sms": "SMS", "data": "MB"}
+    LABELS: ClassVar[dict[str, str]] = {"voice": "Voice", "sms": "SMS", "data": "Data"}
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.quantity - self.used, Decimal("0"))
+
+    @property
+    def unit(self) -> str:
+        return self.UNITS.get(self.service, self.service)
+
+    @property
+    def service_label(self) -> str:
+        return self.LABELS.get(self.service, self.service)

@@ -1,26 +1,36 @@
-"""DRF glue shared by every app: one error shape, pagination, permission helpers."""
+"""DRF glue every app's API shares: one error shape, pagination, permission checks, the API
+key scheme in the OpenAPI document, and small helpers for views.
+
+Each API is a plain APIView per URL, with one method per operation and nested Input/Output
+serializers. Objects are fetched through a scoped selector first (someone else's object answers
+404), then the write permission is checked with `require_perm` (403 is kept for an object the
+caller can see but may not change).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar, cast
+from uuid import UUID
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions, status
-from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import BasePermission
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, JsonResponse
+from django_filters import FilterSet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import ApplicationError, InvalidTransition
-
-
-class Pagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 200
+from common.pagination import Pagination
+from common.types import Actor
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
@@ -86,3 +96,89 @@ def has_perm(permission: str) -> type[BasePermission]:
 
     HasPerm.__name__ = f"HasPerm_{permission.replace('.', '_')}"
     return HasPerm
+
+
+def require_perm(
+    request: Request, permission: str, message: str = "Your role or API key may not do this."
+) -> None:
+    """Refuse with 403 unless the caller holds `permission`; call it once the object is found."""
+    if not request.user.has_perm(permission):
+        raise exceptions.PermissionDenied(message)
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any other URL under /api/v1/ (and a malformed public_id) answers 404 in the error shape."""
+    body = {"message": "Not found.", "code": "not_found", "extra": {"fields": {}}}
+    return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+
+
+def actor_of(request: Request) -> Any:
+    """Who acts: a person, or an API key's machine user (the permission classes let no one else
+    reach a write)."""
+    return cast("Actor", request.user)
+
+
+@contextmanager
+def fields_named(names: dict[str, str]) -> Iterator[None]:
+    """Services name fields after their keyword arguments; report them as the API names them."""
+    try:
+        yield
+    except ApplicationError as exc:
+        exc.fields = {names.get(name, name): messages for name, messages in exc.fields.items()}
+        raise
+
+
+class ListApi(APIView):
+    # A list is the caller's scoped queryset, narrowed by `filterset_class`, one page at a time.
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = Pagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class: ClassVar[type[FilterSet]]
+
+    def paginated(self, queryset: QuerySet[Any], output: type[serializers.Serializer]) -> Response:
+        for backend in self.filter_backends:
+            queryset = backend().filter_queryset(self.request, queryset, self)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(output(page, many=True).data)
+
+
+class ErrorSerializer(serializers.Serializer):
+    class ExtraSerializer(serializers.Serializer):
+        fields = serializers.DictField(  # type: ignore[assignment]  # a field named "fields"
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text="Messages per input field; a nested field is named `parent.child`.",
+        )
+
+        class Meta:
+            ref_name = "ErrorExtra"
+
+    message = serializers.CharField(help_text="Safe to show to a person.")
+    code = serializers.CharField(help_text="Machine-readable, e.g. `invalid`, `not_found`.")
+    extra = ExtraSerializer()
+
+    class Meta:
+        ref_name = "Error"
+
+
+_ERROR_MEANINGS = {
+    400: "The input is not valid; `extra.fields` names each field at fault.",
+    401: "No credentials, or the API key is wrong or revoked.",
+    403: "The caller's role or API key may not do this.",
+    404: "No such object among those the caller may see.",
+    409: "The object's current state refuses it (`invalid_transition`), or a concurrent "
+    "request took the same number or SIM first (`conflict`).",
+}
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(ErrorSerializer, _ERROR_MEANINGS[code]) for code in codes}
+
+
+def visible(get_for: Callable[[Any, UUID], Any], request: Request, name: str, value: UUID) -> Any:
+    """An object referenced in the body; one the caller may not see is reported as unknown."""
+    try:
+        return get_for(request.user, value)
+    except Http404:
+        raise exceptions.ValidationError({name: [f"There is no {name} with this id."]}) from None

@@ -60,20 +60,37 @@ class Money:
         return self.amount <= other.amount
 
     def quantized(self) -> Money:
-        """At the stored rating precision (settings.MONEY_DECIMAL_PLACES)."""
+        """At the stored rating precision (settings.MONEY_DECIMAL_PLACES), by the named rule."""
         step = Decimal(1).scaleb(-settings.MONEY_DECIMAL_PLACES)
-        return Money(self.amount.quantize(step), self.currency)
+        return Money(self.amount.quantize(step, rounding=settings.MONEY_ROUNDING), self.currency)
 
     def rounded(self) -> Money:
-        """At the currency's minor unit with settings.INVOICE_ROUNDING; for invoice lines only."""
+        """At the currency's minor unit by the named rule settings.MONEY_ROUNDING: applied once,
+        when a charge is posted or an invoice line is made (billing), never when quoting."""
         step = Decimal(1).scaleb(-minor_units(self.currency))
-        return Money(self.amount.quantize(step, rounding=settings.INVOICE_ROUNDING), self.currency)
+        return Money(self.amount.quantize(step, rounding=settings.MONEY_ROUNDING), self.currency)
 
     def format(self, locale: str | None = None) -> str:
-        return format_currency(self.amount, self.currency, locale=locale or settings.MONEY_LOCALE)
+        """For people: £12.50, or £0.0125 for a rate; shows the amount as it is, never
+        rounding it behind the reader's back (round with `rounded()` first where a charge is
+        meant)."""
+        return format_currency(
+            self.display_amount(),
+            self.currency,
+            locale=locale or settings.MONEY_LOCALE,
+            decimal_quantization=False,
+        )
+
+    def display_amount(self) -> Decimal:
+        """The amount with the currency's minor units (12.50 GBP, 1200 JPY), and more places
+        only where the amount has them (a rate of 0.0125 GBP per second); never rounded."""
+        exact = self.quantized().amount
+        minor = Decimal(1).scaleb(-minor_units(self.currency))
+        at_minor = exact.quantize(minor)
+        return at_minor if at_minor == exact else exact.normalize()
 
     def as_json(self) -> dict[str, str]:
-        return {"amount": str(self.quantized().amount), "currency": self.currency}
+        return {"amount": f"{self.display_amount():f}", "currency": self.currency}
 
     def __str__(self) -> str:
         return self.format()

@@ -13,7 +13,7 @@ app.autodiscover_tasks()
 # Periodic jobs; each entry names a thin task that calls one service.
 app.conf.beat_schedule = {
     "idempotency-records-purge": {
-        "task": "crm.tasks.idempotency_records_purge_task",
+        "task": "common.tasks.idempotency_records_purge_task",
         "schedule": 3600.0,
     },
     "msisdn-reservations-expire": {

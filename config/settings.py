@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP
 from pathlib import Path
 
 import dj_database_url
@@ -179,8 +178,15 @@ OPERATOR_COUNTRY = env_str("OPERATOR_COUNTRY", "GB")
 OPERATOR_MCC = env_str("OPERATOR_MCC", "234")
 DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "GBP")
 CURRENCIES = env_list("CURRENCIES", ["GBP", "EUR", "USD"])
+# Amounts are kept at rating precision (MONEY_DECIMAL_PLACES) and rounded to the currency's
+# minor unit once, when a charge is posted or an invoice line is made, by this one named rule
+# (a rounding mode of Python's decimal module).
 MONEY_DECIMAL_PLACES = 4
-INVOICE_ROUNDING = ROUND_HALF_UP
+MONEY_ROUNDING = env_choice(
+    "MONEY_ROUNDING",
+    "ROUND_HALF_UP",
+    {"ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_HALF_DOWN", "ROUND_DOWN", "ROUND_UP"},
+)
 MONEY_LOCALE = env_str("MONEY_LOCALE", "en_GB")
 
 STATIC_URL = "/static/"
@@ -206,11 +212,11 @@ KYC_DOCUMENT_MAX_BYTES = env_int("KYC_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024, min
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "crm.api_keys.ApiKeyAuthentication",
+        "common.api_keys.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "common.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -230,7 +236,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "crm.idempotency.schema_add_idempotency_header",
+        "common.idempotency.schema_add_idempotency_header",
     ],
 }
 
@@ -245,6 +251,23 @@ IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=1)
 # Number and SIM inventory (orders/inventory): reservations expire, terminated numbers rest in
 # quarantine before they are sold again, and imports are bounded.
 INVENTORY_RESERVATION_MINUTES = env_int("INVENTORY_RESERVATION_MINUTES", 30, minimum=1)
+# Operators a number may be ported in from (shown as a list on the new-line form).
+PORT_IN_DONOR_OPERATORS = env_list(
+    "PORT_IN_DONOR_OPERATORS",
+    [
+        "EE",
+        "O2",
+        "Vodafone",
+        "Three",
+        "Sky Mobile",
+        "giffgaff",
+        "Tesco Mobile",
+        "iD Mobile",
+        "Lebara",
+        "Lyca Mobile",
+        "Other",
+    ],
+)
 MSISDN_QUARANTINE_DAYS = env_int("MSISDN_QUARANTINE_DAYS", 90, minimum=0)
 MSISDN_RANGE_MAX = env_int("MSISDN_RANGE_MAX", 100_000, minimum=1)
 SIM_BATCH_MAX_ROWS = env_int("SIM_BATCH_MAX_ROWS", 100_000, minimum=1)

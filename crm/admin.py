@@ -6,7 +6,6 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from crm.models import (
     Account,
     Address,
-    ApiKey,
     Customer,
     Interaction,
     KycDocument,
@@ -108,9 +107,3 @@ class KycDocumentAdmin(admin.ModelAdmin):
     list_display = ["customer", "kind", "document_number", "status", "reviewed_by"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["customer", "reviewed_by"]
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["prefix", "key_hash", "user", "created_by", "revoked_by", "last_used_at"]

@@ -1,64 +1,53 @@
-"""REST API v1 (mounted at /api/v1/): one APIView per operation, routed by HTTP method."""
+"""REST API v1 (mounted at /api/v1/): a plain APIView per URL, one method per operation."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, path, re_path
 
-from crm import api
+from common.api import not_found
+from crm.api import accounts, customers, subscribers
 
 app_name = "api"
 
 urlpatterns: list[URLPattern] = [
-    path(
-        "customers/",
-        api.MethodRouter.serving(get=api.CustomerListApi, post=api.CustomerCreateApi),
-        name="customer-list",
-    ),
+    path("customers/", customers.CustomerListCreateApi.as_view(), name="customer-list"),
     path(
         "customers/<uuid:public_id>/",
-        api.MethodRouter.serving(get=api.CustomerDetailApi, patch=api.CustomerUpdateApi),
+        customers.CustomerDetailUpdateApi.as_view(),
         name="customer-detail",
     ),
-    path(
-        "accounts/",
-        api.MethodRouter.serving(get=api.AccountListApi, post=api.AccountCreateApi),
-        name="account-list",
-    ),
+    path("accounts/", accounts.AccountListCreateApi.as_view(), name="account-list"),
     path(
         "accounts/<uuid:public_id>/",
-        api.MethodRouter.serving(get=api.AccountDetailApi, patch=api.AccountUpdateApi),
+        accounts.AccountDetailUpdateApi.as_view(),
         name="account-detail",
     ),
-    path(
-        "subscribers/",
-        api.MethodRouter.serving(get=api.SubscriberListApi, post=api.SubscriberCreateApi),
-        name="subscriber-list",
-    ),
+    path("subscribers/", subscribers.SubscriberListApi.as_view(), name="subscriber-list"),
     path(
         "subscribers/<uuid:public_id>/",
-        api.SubscriberDetailApi.as_view(),
+        subscribers.SubscriberDetailApi.as_view(),
         name="subscriber-detail",
     ),
     path(
         "subscribers/<uuid:public_id>/activate/",
-        api.SubscriberActivateApi.as_view(),
+        subscribers.SubscriberActivateApi.as_view(),
         name="subscriber-activate",
     ),
     path(
         "subscribers/<uuid:public_id>/suspend/",
-        api.SubscriberSuspendApi.as_view(),
+        subscribers.SubscriberSuspendApi.as_view(),
         name="subscriber-suspend",
     ),
     path(
         "subscribers/<uuid:public_id>/resume/",
-        api.SubscriberResumeApi.as_view(),
+        subscribers.SubscriberResumeApi.as_view(),
         name="subscriber-resume",
     ),
     path(
         "subscribers/<uuid:public_id>/terminate/",
-        api.SubscriberTerminateApi.as_view(),
+        subscribers.SubscriberTerminateApi.as_view(),
         name="subscriber-terminate",
     ),
     # Anything else under /api/v1/ ending in a slash, a malformed public_id included.
-    re_path(r"^(?:.*/)?$", api.not_found, name="not-found"),
+    re_path(r"^(?:.*/)?$", not_found, name="not-found"),
 ]

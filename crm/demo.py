@@ -33,9 +33,6 @@ from crm.models import (
 )
 from crm.services import sequence_take
 from crm.validators import iccid_build
-from orders.catalog.demo import catalog_demo_ensure
-from orders.inventory.demo import inventory_demo_ensure
-from orders.models import PricePlan
 from partners.models import Partner, PartnerUser
 
 DEMO_DOMAIN = "demo.example"
@@ -181,25 +178,17 @@ def demo_customers_count() -> int:
     return Customer.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").count()
 
 
-def _plans_by_payment_type() -> dict[str, list[int]]:
-    """Published plans' pks by payment type, so each demo line is on a plan it could buy."""
-    plans: dict[str, list[int]] = {}
-    for pk, payment_type in PricePlan.objects.filter(
-        status=PricePlan.Status.PUBLISHED, currency=settings.DEFAULT_CURRENCY
-    ).values_list("pk", "payment_type"):
-        plans.setdefault(payment_type, []).append(pk)
-    return plans
-
-
-def demo_customers_load(*, count: int, users: dict[str, User], seed: int = 2026) -> int:
-    """Add `count` demo customers, each with a billing address, one account and one line."""
+def demo_customers_load(
+    *, count: int, users: dict[str, User], plans: dict[str, list[int]], seed: int = 2026
+) -> int:
+    """Add `count` demo customers, each with a billing address, one account and one line on one
+    of `plans` (price plan pks by payment type, so each line is on a plan it could buy)."""
     if count <= 0:
         return 0
     rng = random.Random(seed + demo_customers_count())
     now = timezone.now()
     today = timezone.localdate()
     partners = list(Partner.objects.order_by("pk"))
-    plans = _plans_by_payment_type()
     actor = users["csr"]
     notes_for = min(count, 5000)
     done = 0
@@ -442,18 +431,3 @@ def demo_subscriber_link(users: dict[str, User]) -> Customer | None:
             email=user.email,
         )
     return customer
-
-
-def demo_load(*, customers: int) -> dict[str, int]:
-    """Bring the demo operator up to `customers` demo customers (idempotent)."""
-    users = demo_users_ensure()
-    catalog_demo_ensure()
-    inventory_demo_ensure(users["admin"])
-    missing = max(0, customers - demo_customers_count())
-    added = demo_customers_load(count=missing, users=users)
-    demo_subscriber_link(users)
-    if connection.vendor == "postgresql" and added > 10_000:
-        with connection.cursor() as cursor:
-            for model in (Customer, Address, Account, Subscriber, SubscriberEvent, Interaction):
-                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
-    return {"added": added, "total": demo_customers_count()}

@@ -1,4 +1,4 @@
-"""Forms of the CSR console: they parse and check input; the services in crm.services decide."""
+"""Forms of the CSR console: they parse and check input; the services decide."""
 
 from __future__ import annotations
 
@@ -8,40 +8,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from common.errors import ApplicationError
+from common.forms import date_field
 from crm.models import Account, Address, Customer, Interaction, KycDocument
-from crm.services import CUSTOMER_EDITABLE, SUBSCRIBER_ACTIONS, AddressData
-from crm.validators import iccid_clean, imsi_clean, msisdn_clean
-
-DATE_ERROR = "Enter a real date as YYYY-MM-DD, for example 1990-02-28."
-
-
-def service_errors_to_form(form: forms.Form, error: ApplicationError) -> None:
-    """Put a service's field errors on the form's fields; the rest above the form."""
-    for name, messages in error.fields.items():
-        target = name if name in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-    if not error.fields:
-        form.add_error(None, error.message)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-def _date_field(label: str, **kwargs: Any) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=False,
-        widget=DateInput(),
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        error_messages={"invalid": DATE_ERROR},
-        **kwargs,
-    )
+from crm.services import CUSTOMER_EDITABLE, AddressData
+from orders.forms import LineStartForm, QuoteTokenForm
 
 
 class CustomerDetailsForm(forms.Form):
@@ -49,7 +19,7 @@ class CustomerDetailsForm(forms.Form):
 
     first_name = forms.CharField(max_length=100, required=False)
     last_name = forms.CharField(max_length=100, required=False)
-    date_of_birth = _date_field("Date of birth")
+    date_of_birth = date_field("Date of birth")
     company_name = forms.CharField(max_length=200, required=False)
     company_number = forms.CharField(
         max_length=40, required=False, label="Company registration number"
@@ -169,49 +139,9 @@ class AccountForm(forms.Form):
         }
 
 
-class LineForm(forms.Form):
-    msisdn = forms.CharField(
-        max_length=30,
-        label="Mobile number (MSISDN)",
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
-        help_text="Any format: 07400 123456, +44 7400 123456",
-    )
-    iccid = forms.CharField(
-        max_length=30,
-        label="SIM number (ICCID)",
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-        help_text="19 or 20 digits printed on the SIM card, starting 89",
-    )
-    imsi = forms.CharField(
-        max_length=20,
-        label="IMSI",
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
-    activate = forms.BooleanField(required=False, initial=True, label="Activate the line now")
-
-    # The identifiers' shape is checked here too, so every mistake shows on the first submit;
-    # whether the number and SIM are free is for the service to decide.
-    def clean_msisdn(self) -> str:
-        return msisdn_clean(self.cleaned_data["msisdn"])
-
-    def clean_iccid(self) -> str:
-        return iccid_clean(self.cleaned_data["iccid"])
-
-    def clean_imsi(self) -> str:
-        return imsi_clean(self.cleaned_data["imsi"])
-
-    def line_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "msisdn": data["msisdn"],
-            "iccid": data["iccid"],
-            "imsi": data["imsi"],
-            "activate": data["activate"],
-        }
-
-
-class CustomerCreateForm(CustomerDetailsForm, AccountForm, LineForm):
-    """New customer, its first billing account and its first line, in one submit."""
+class CustomerCreateForm(CustomerDetailsForm, AccountForm, LineStartForm, QuoteTokenForm):
+    """New customer, its first billing account and its first line (quoted as a new-connection
+    order), in one submit."""
 
     kind = forms.ChoiceField(
         choices=Customer.Kind.choices,
@@ -252,7 +182,8 @@ class CustomerCreateForm(CustomerDetailsForm, AccountForm, LineForm):
         return {
             "customer": customer,
             "account": self.account_data(),
-            "subscriber": self.line_data(),
+            "connection": self.connection_data(),
+            "quote_token": self.token(),
         }
 
 
@@ -270,7 +201,12 @@ class InteractionForm(forms.Form):
 
 
 class SubscriberStatusForm(forms.Form):
-    action = forms.ChoiceField(choices=[(name, name.title()) for name in SUBSCRIBER_ACTIONS])
+    """Activate, suspend or resume a line from its row (terminating goes through the terminate
+    order page, which shows the credit first)."""
+
+    action = forms.ChoiceField(
+        choices=[("activate", "Activate"), ("suspend", "Suspend"), ("resume", "Resume")]
+    )
     reason = forms.CharField(
         max_length=200,
         error_messages={"required": "Give a reason for the change."},
@@ -280,7 +216,7 @@ class SubscriberStatusForm(forms.Form):
 class KycDocumentForm(forms.Form):
     kind = forms.ChoiceField(choices=KycDocument.Kind.choices, label="Document")
     document_number = forms.CharField(max_length=60, required=False, label="Document number")
-    expires_on = _date_field("Expires on")
+    expires_on = date_field("Expires on")
     file = forms.FileField(required=False, label="Copy (PDF, JPEG or PNG)")
 
 

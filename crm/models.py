@@ -56,7 +56,6 @@ class User(AbstractUser):
             ("access_backoffice", "Open the back office"),
             ("access_partner_portal", "Open the partner portal"),
             ("access_selfcare", "Open the self-care site"),
-            ("manage_api_keys", "Issue and revoke API keys"),
         ]
 
     def __str__(self) -> str:
@@ -266,6 +265,11 @@ class Subscriber(TimeStampedModel):
         related_name="subscribers",
         help_text="The plan version this line is on; set by orders.",
     )
+    plan_started_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day the line started its plan: weekly and 30-day periods count from it.",
+    )
 
     class Meta:
         permissions = [
@@ -354,49 +358,3 @@ class Interaction(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.subject or self.body[:40]
-
-
-class ApiKey(TimeStampedModel):
-    """A machine client's credential. Only a hash is stored; the key is shown once at issue."""
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=12, unique=True)
-    key_hash = models.CharField(max_length=64)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.PROTECT, related_name="api_key")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    last_used_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-
-class IdempotencyRecord(models.Model):
-    """A write API call made with an `Idempotency-Key`, kept so a retry replays its response.
-
-    Keyed per caller, so two clients cannot collide; the fingerprint refuses a key reused for
-    a different request. Purged after settings.IDEMPOTENCY_KEY_HOURS by a beat task.
-    """
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
-    key = models.CharField(max_length=80)
-    fingerprint = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="crm_idempotency_user_key")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.key} → {self.status_code}"

@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import F, Func, Prefetch, Q, QuerySet
+from django.db.models import Func, Prefetch, Q, QuerySet
 from django.db.models.functions import Collate, Upper
 from django.shortcuts import get_object_or_404
 
 from crm.models import (
     Account,
-    ApiKey,
     Customer,
     Interaction,
     KycDocument,
@@ -64,7 +63,9 @@ def account_get_for(actor: Actor, public_id: UUID | str) -> Account:
 
 def subscriber_qs_for(actor: Actor) -> QuerySet[Subscriber]:
     return _scoped(
-        Subscriber.objects.select_related("account__customer"), actor, "account__customer__"
+        Subscriber.objects.select_related("account__customer", "plan"),
+        actor,
+        "account__customer__",
     )
 
 
@@ -299,18 +300,3 @@ def customer_search(
 def subscriber_status_history(subscriber: Subscriber) -> QuerySet[SubscriberEvent]:
     """A line's status changes, newest first; fetch `subscriber` through subscriber_get_for."""
     return SubscriberEvent.objects.filter(subscriber=subscriber).order_by("-created_at", "-pk")
-
-
-def api_key_qs_for(actor: Actor) -> QuerySet[ApiKey]:
-    """Every key for those who manage keys (newest first, active before revoked), else none."""
-    if not actor.has_perm(CrmPerm.MANAGE_API_KEYS):
-        return ApiKey.objects.none()
-    return (
-        ApiKey.objects.select_related("created_by", "revoked_by", "user")
-        .prefetch_related("user__user_permissions__content_type")
-        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-pk")
-    )
-
-
-def api_key_get_for(actor: Actor, public_id: UUID | str) -> ApiKey:
-    return get_object_or_404(api_key_qs_for(actor), public_id=public_id)

@@ -2,18 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from orders.models import (
-    AddOn,
-    Allowance,
-    ChargingTier,
-    Device,
-    DeviceItem,
-    InventoryEvent,
-    Msisdn,
-    PricePlan,
-    SimBatch,
-    SimCard,
-)
+from orders.catalog.models import AddOn, Allowance, ChargingTier, Device, PricePlan
+from orders.inventory.models import DeviceItem, InventoryEvent, Msisdn, SimBatch, SimCard
 
 
 class AllowanceInline(admin.TabularInline):

@@ -7,33 +7,24 @@ with its own explanation, on the field at fault.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from common.errors import ApplicationError
+from common.forms import date_field
 from crm.validators import iccid_clean, msisdn_clean
+from orders.catalog.models import AddOn, Allowance, Device, PricePlan, Service
+from orders.inventory.models import Msisdn
 from orders.inventory.selectors import msisdn_pattern_clean
-from orders.models import AddOn, Allowance, Device, Msisdn, Order, PricePlan, Service
+from orders.models import Order
+from orders.placing import PortIn
 
 NEXT_STANDARD = "next-standard"
+PORT_IN = "port-in"
 REASON_MAX = 200
-
-
-def service_errors_to_form(
-    form: forms.Form, error: ApplicationError, aliases: Mapping[str, str] | None = None
-) -> None:
-    """Put a service's field errors on the form's fields (`aliases` renames the service's field
-    names to the form's); errors about anything else go above the form."""
-    aliases = aliases or {}
-    for name, messages in error.fields.items():
-        target = aliases.get(name, name)
-        for message in messages:
-            form.add_error(target if target in form.fields else None, message)
-    if not error.fields:
-        form.add_error(None, error.message)
 
 
 def allowance_text(allowance: Allowance) -> str:
@@ -129,14 +120,95 @@ def _plan_field() -> PublicIdChoiceField:
     )
 
 
-class NewConnectionForm(forms.Form):
+class QuoteTokenForm(forms.Form):
+    """A quote form carries a token made when it was shown: sending it twice (a double click,
+    the browser's back button) gives back the draft the first send made."""
+
+    quote_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("quote_token", uuid.uuid4())
+
+    def token(self) -> uuid.UUID | None:
+        return self.cleaned_data.get("quote_token")
+
+
+def _donor_choices() -> list[tuple[str, str]]:
+    return [
+        ("", "Choose the operator"),
+        *((name, name) for name in settings.PORT_IN_DONOR_OPERATORS),
+    ]
+
+
+class LineStartForm(forms.Form):
+    """What a new line starts with: a plan, a number (from the pool, or ported in from another
+    operator on a date) and a SIM from stock."""
+
     plan = _plan_field()
     msisdn = forms.CharField(
         label="Number",
         max_length=30,
-        error_messages={"required": "Choose a number, or the next available standard number."},
+        error_messages={"required": "Choose a number, the next standard number, or a port-in."},
     )
+    port_msisdn = forms.CharField(
+        label="Number to port in",
+        max_length=30,
+        required=False,
+        help_text="The customer's number with their current operator.",
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    donor_operator = forms.ChoiceField(
+        label="Current operator", required=False, choices=_donor_choices
+    )
+    port_date = date_field("Port date", help_text="The day the number moves over.")
     iccid = _iccid_field()
+
+    # Service field names that belong to a field of this form under another name.
+    SERVICE_FIELDS = {"number": "msisdn", "category": "msisdn", "number_category": "msisdn"}
+
+    def clean_msisdn(self) -> str:
+        value: str = self.cleaned_data["msisdn"].strip()
+        return value if value in (NEXT_STANDARD, PORT_IN) else msisdn_clean(value)
+
+    def clean_iccid(self) -> str:
+        return iccid_clean(self.cleaned_data["iccid"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("msisdn") == PORT_IN:
+            required = {
+                "port_msisdn": "Type the number the customer brings.",
+                "donor_operator": "Choose the operator the number comes from.",
+                "port_date": "Choose the day the number moves over.",
+            }
+            for name, message in required.items():
+                if name not in self.errors and not data.get(name):
+                    self.add_error(name, message)
+        return data
+
+    def connection_data(self) -> dict[str, Any]:
+        """Keyword arguments of orders.placing.order_new_connection_create for the line."""
+        data = self.cleaned_data
+        choice = data["msisdn"]
+        port_in = None
+        if choice == PORT_IN:
+            port_in = PortIn(
+                msisdn=data["port_msisdn"],
+                donor_operator=data["donor_operator"],
+                port_date=data["port_date"],
+            )
+        return {
+            "plan": data["plan"],
+            "msisdn": None if choice in (NEXT_STANDARD, PORT_IN) else choice,
+            "number_category": Msisdn.Category.STANDARD if choice == NEXT_STANDARD else None,
+            "port_in": port_in,
+            "iccid": data["iccid"],
+        }
+
+
+class NewConnectionForm(LineStartForm, QuoteTokenForm):
     devices = PublicIdMultipleChoiceField(
         Device.objects.all(),
         required=False,
@@ -151,27 +223,13 @@ class NewConnectionForm(forms.Form):
         error_messages={"invalid_choice": "That add-on is not in the catalog."},
     )
 
-    # Service field names that belong to a field of this form under another name.
-    SERVICE_FIELDS = {"number": "msisdn", "category": "msisdn", "number_category": "msisdn"}
-
-    def clean_msisdn(self) -> str:
-        value: str = self.cleaned_data["msisdn"].strip()
-        return value if value == NEXT_STANDARD else msisdn_clean(value)
-
-    def clean_iccid(self) -> str:
-        return iccid_clean(self.cleaned_data["iccid"])
-
     def order_data(self) -> dict[str, Any]:
         """Keyword arguments of orders.placing.order_new_connection_create."""
-        data = self.cleaned_data
-        next_standard = data["msisdn"] == NEXT_STANDARD
         return {
-            "plan": data["plan"],
-            "msisdn": None if next_standard else data["msisdn"],
-            "number_category": Msisdn.Category.STANDARD if next_standard else None,
-            "iccid": data["iccid"],
-            "devices": list(data["devices"]),
-            "addons": list(data["addons"]),
+            **self.connection_data(),
+            "devices": list(self.cleaned_data["devices"]),
+            "addons": list(self.cleaned_data["addons"]),
+            "quote_token": self.token(),
         }
 
 
@@ -198,18 +256,18 @@ class NumberFilterForm(forms.Form):
             raise forms.ValidationError(str(exc)) from exc
 
 
-class PlanChangeForm(forms.Form):
+class PlanChangeForm(QuoteTokenForm):
     plan = _plan_field()
     effective = forms.ChoiceField(
         choices=Order.Effective.choices,
         initial=Order.Effective.NOW,
         widget=forms.RadioSelect,
         label="When",
-        error_messages={"required": "Choose now or the next bill date."},
+        error_messages={"required": "Choose now or the end of the current period."},
     )
 
 
-class AddOnForm(forms.Form):
+class AddOnForm(QuoteTokenForm):
     addon = PublicIdChoiceField(
         AddOn.objects.all(),
         widget=forms.RadioSelect,
@@ -223,7 +281,7 @@ class AddOnForm(forms.Form):
     SERVICE_FIELDS = {"addons": "addon"}
 
 
-class SimSwapForm(forms.Form):
+class SimSwapForm(QuoteTokenForm):
     iccid = _iccid_field()
     reason = _reason_field(help_text="For example: lost, stolen, damaged, or a move to an eSIM.")
 
@@ -232,6 +290,12 @@ class SimSwapForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    """Suspend, resume or terminate a line, or cancel an order: a reason is always kept."""
+    """Cancel an order: a reason is always kept."""
+
+    reason = _reason_field()
+
+
+class ServiceChangeForm(QuoteTokenForm):
+    """Activate, suspend, resume or terminate a line: a reason is always kept."""
 
     reason = _reason_field()

@@ -22,6 +22,12 @@ urlpatterns = [
     path("lines/<uuid:public_id>/add-on/", views.order_addon, name="order-addon"),
     path("lines/<uuid:public_id>/sim-swap/", views.order_sim_swap, name="order-sim-swap"),
     path(
+        "lines/<uuid:public_id>/activate/",
+        views.order_service_change,
+        {"type": Order.Type.ACTIVATE},
+        name="order-activate",
+    ),
+    path(
         "lines/<uuid:public_id>/suspend/",
         views.order_service_change,
         {"type": Order.Type.SUSPEND},

@@ -28,6 +28,7 @@ from django_htmx.middleware import HtmxDetails
 
 from common.auth import frontend_required, require_perm
 from common.errors import ApplicationError
+from common.forms import service_errors_to_form
 from common.money import Money
 from common.roles import CONSOLE
 from crm import selectors as crm_selectors
@@ -35,29 +36,30 @@ from crm.models import Account, Customer, Subscriber, User
 from crm.permissions import CrmPerm
 from crm.validators import msisdn_display
 from orders import placing, services
+from orders.catalog.models import AddOn, Channel, Device, PricePlan
 from orders.catalog.selectors import (
-    addon_codes_held_by,
     addons_eligible_for,
     addons_on_sale,
-    devices_on_sale,
     plans_on_sale,
 )
 from orders.forms import (
     NEXT_STANDARD,
+    PORT_IN,
     AddOnForm,
     NewConnectionForm,
     NumberFilterForm,
     PlanChangeForm,
     ReasonForm,
+    ServiceChangeForm,
     SimSwapForm,
     allowance_text,
-    service_errors_to_form,
 )
-from orders.inventory.selectors import msisdn_available
-from orders.models import AddOn, Channel, Device, Msisdn, Order, OrderLine, PricePlan
+from orders.inventory.models import Msisdn
+from orders.inventory.selectors import devices_on_sale, msisdn_available
+from orders.models import Order, OrderLine
 from orders.permissions import OrdersPerm
-from orders.proration import bill_period_containing
-from orders.selectors import order_get_for
+from orders.placing import SERVICE_CHANGES
+from orders.selectors import addon_codes_held_by, order_get_for
 
 CHANNEL = Channel.CONSOLE
 NUMBERS_SHOWN = 12
@@ -80,7 +82,7 @@ def _order_url(order: Order) -> str:
 def _type_permissions(order_type: str) -> list[str]:
     """What placing or submitting an order of this type takes, beyond the console."""
     needed: list[str] = [OrdersPerm.PLACE_ORDER]
-    if order_type in (Order.Type.SUSPEND, Order.Type.RESUME, Order.Type.TERMINATE):
+    if order_type in SERVICE_CHANGES:
         needed.append(CrmPerm.CHANGE_SUBSCRIBER_STATUS)
     if order_type == Order.Type.TERMINATE:
         needed.append(CrmPerm.TERMINATE_SUBSCRIBER)
@@ -239,6 +241,7 @@ def _new_connection_context(
         "numbers": _number_options(number_filter, selected_msisdn),
         "selected_msisdn": selected_msisdn,
         "next_standard": NEXT_STANDARD,
+        "port_in": PORT_IN,
         "standard_available": bool(msisdn_available(category=Msisdn.Category.STANDARD, limit=1)),
         "devices": _device_options(plans, chosen),
         "addons": _addon_options(plans, chosen),
@@ -294,6 +297,7 @@ class EventRow:
 @dataclass(frozen=True, slots=True)
 class ProrationRow:
     line: OrderLine
+    charged: Money
     days: int
     period_days: int
     period_start: date | None
@@ -301,7 +305,7 @@ class ProrationRow:
     formula: str
 
 
-def _proration_row(line: OrderLine) -> ProrationRow:
+def _proration_row(line: OrderLine, charged: Money) -> ProrationRow:
     details = line.details or {}
 
     def day(key: str) -> date | None:
@@ -310,6 +314,7 @@ def _proration_row(line: OrderLine) -> ProrationRow:
 
     return ProrationRow(
         line,
+        charged,
         int(details.get("days", 0)),
         int(details.get("period_days", 0)),
         day("period_start"),
@@ -328,13 +333,13 @@ def _order_context(
     lines = list(order.lines.all())
     quote = services.order_quote(order=order)
     proration_kinds = {OrderLine.Kind.PRORATION_CREDIT, OrderLine.Kind.PRORATION_DEBIT}
-    charged = {line.pk for line in quote.one_time}
+    charged = {row.line.pk for row in quote.one_time}
     open_statuses = (Order.Status.DRAFT, Order.Status.SUBMITTED)
     return {
         "order": order,
         "customer": order.customer,
         "quote": quote,
-        "proration": [_proration_row(line) for line in quote.proration],
+        "proration": [_proration_row(row.line, row.charged) for row in quote.proration],
         "free_items": [
             line
             for line in lines
@@ -360,6 +365,7 @@ def _order_context(
         "cancel_form": cancel_form or ReasonForm(),
         "is_quote": order.status == Order.Status.DRAFT,
         "new_number": msisdn_display(order.msisdn.number) if order.msisdn else "",
+        "today": timezone.localdate(),
     }
 
 
@@ -444,7 +450,12 @@ def order_plan_change(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             order = placing.order_plan_change_create(
-                actor=request.user, channel=CHANNEL, subscriber=subscriber, **form.cleaned_data
+                actor=request.user,
+                channel=CHANNEL,
+                subscriber=subscriber,
+                plan=form.cleaned_data["plan"],
+                effective=form.cleaned_data["effective"],
+                quote_token=form.token(),
             )
         except ApplicationError as exc:
             service_errors_to_form(form, exc)
@@ -459,14 +470,14 @@ def order_plan_change(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
         )
         if plan.pk != subscriber.plan_id
     ]
-    period = bill_period_containing(timezone.localdate(), bill_cycle_day=account.bill_cycle_day)
+    period = placing.plan_period_of(subscriber, timezone.localdate())
     context = _line_context(
         subscriber,
         form=form,
         plans=_plan_options(plans),
         selected_plan=form.data.get("plan", ""),
         selected_effective=form.data.get("effective", Order.Effective.NOW),
-        next_bill_date=period.end,
+        next_bill_date=period.end if period else None,
         period=period,
     )
     return render(request, "orders/console/plan_change.html", context)
@@ -486,6 +497,7 @@ def order_addon(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
                 channel=CHANNEL,
                 subscriber=subscriber,
                 addon=form.cleaned_data["addon"],
+                quote_token=form.token(),
             )
         except ApplicationError as exc:
             service_errors_to_form(form, exc, AddOnForm.SERVICE_FIELDS)
@@ -516,7 +528,12 @@ def order_sim_swap(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             order = placing.order_sim_swap_create(
-                actor=request.user, channel=CHANNEL, subscriber=subscriber, **form.cleaned_data
+                actor=request.user,
+                channel=CHANNEL,
+                subscriber=subscriber,
+                iccid=form.cleaned_data["iccid"],
+                reason=form.cleaned_data["reason"],
+                quote_token=form.token(),
             )
         except ApplicationError as exc:
             service_errors_to_form(form, exc)
@@ -525,7 +542,8 @@ def order_sim_swap(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
     return render(request, "orders/console/sim_swap.html", _line_context(subscriber, form=form))
 
 
-SERVICE_CHANGES: dict[str, str] = {
+SERVICE_CHANGE_TITLES: dict[str, str] = {
+    Order.Type.ACTIVATE: "Activate",
     Order.Type.SUSPEND: "Suspend",
     Order.Type.RESUME: "Resume",
     Order.Type.TERMINATE: "Terminate",
@@ -535,13 +553,14 @@ SERVICE_CHANGES: dict[str, str] = {
 @require_http_methods(["GET", "POST"])
 @frontend_required(CONSOLE)
 def order_service_change(request: ConsoleRequest, public_id: UUID, type: str) -> HttpResponse:
-    """Suspend, resume or terminate a line through an order, with a reason; terminating credits
-    the plan's unused days (shown on the quote)."""
-    if type not in SERVICE_CHANGES:
+    """Activate, suspend, resume or terminate a line through an order, with a reason; the
+    quote shows what it costs (terminating credits the plan's unused days) before it is
+    submitted."""
+    if type not in SERVICE_CHANGE_TITLES:
         raise Http404("No such change.")
     _require_for_type(request, type)
     subscriber = _line(request, public_id)
-    form = ReasonForm(request.POST if request.method == "POST" else None)
+    form = ServiceChangeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             order = placing.order_service_change_create(
@@ -550,6 +569,7 @@ def order_service_change(request: ConsoleRequest, public_id: UUID, type: str) ->
                 subscriber=subscriber,
                 type=type,
                 reason=form.cleaned_data["reason"],
+                quote_token=form.token(),
             )
         except ApplicationError as exc:
             service_errors_to_form(form, exc)
@@ -559,7 +579,7 @@ def order_service_change(request: ConsoleRequest, public_id: UUID, type: str) ->
         subscriber,
         form=form,
         type=type,
-        title=SERVICE_CHANGES[type],
+        title=SERVICE_CHANGE_TITLES[type],
         action=reverse(f"orders:order-{type}", args=[subscriber.public_id]),
     )
     return render(request, "orders/console/service_change.html", context)

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from common.errors import ApplicationError
-from crm.models import User
 from partners.models import Partner, PartnerUser
+
+if TYPE_CHECKING:
+    from crm.models import User
 
 
 @transaction.atomic

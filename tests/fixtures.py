@@ -16,6 +16,22 @@ os.environ.setdefault(
 )
 
 
+def _redis_database_per_worker() -> None:
+    """Under pytest-xdist each worker gets a Redis database of its own: clearing the cache
+    (FLUSHDB) in one worker must not wipe another worker's sign-in throttling counters."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = os.environ.get("REDIS_URL", "")
+    if not worker.startswith("gw") or not url:
+        return
+    base, _, database = url.rpartition("/")
+    if not database.isdigit():  # redis://host:6379 names no database: it is 0
+        base, database = url.rstrip("/"), "0"
+    os.environ["REDIS_URL"] = f"{base}/{int(database) + 1 + int(worker[2:]) % 15}"
+
+
+_redis_database_per_worker()
+
+
 def _f() -> Any:
     from crm.tests import factories
 
@@ -106,3 +122,11 @@ def _clear_cache() -> Any:
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2's deliberate slowness buys nothing in tests."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_make_parametrize_id(config: Any, val: object, argname: str) -> str | None:
+    """Sets have no stable order across processes; give them a sorted id so pytest-xdist's
+    workers collect the same test ids."""
+    if isinstance(val, set | frozenset):
+        return "{" + ", ".join(sorted(repr(item) for item in val)) + "}"
+    return None

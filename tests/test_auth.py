@@ -19,7 +19,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from django.conf import settings
 
-from crm.api_keys import api_key_issue
+from common.api_keys import api_key_issue
 from crm.tests.factories import PASSWORD
 
 LOGIN_URL = "/accounts/login/"

@@ -8,90 +8,46 @@ from uuid import UUID
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import has_perm
+from common.api import ListApi, actor_of, errors, fields_named, require_perm, visible
+from common.idempotency import idempotent
 from common.money import Money
-from crm.api.base import ListApi, actor_of, errors, fields_named, on_object, visible
-from crm.api.serializers import (
-    AccountFieldsSerializer,
-    MoneySerializer,
-    SubscriberReferenceSerializer,
-)
+from common.serializers import MoneySerializer
+from crm.api.serializers import AccountFieldsSerializer, SubscriberReferenceSerializer
 from crm.filters import AccountFilter
-from crm.idempotency import idempotent
 from crm.models import Account
 from crm.permissions import CrmPerm
-from crm.selectors import (
-    account_get_for,
-    account_qs_for,
-    customer_get_for,
-)
-from crm.services import (
-    account_create,
-    account_update,
-)
+from crm.selectors import account_get_for, account_qs_for, customer_get_for
+from crm.services import account_create, account_update
 
 _ACCOUNT_FIELD_NAMES = {"credit_limit_amount": "credit_limit"}
 
 
-class AccountListApi(ListApi):
-    """Scoped like the customers they belong to; newest first."""
+class AccountDetailOutputSerializer(AccountFieldsSerializer):
+    subscribers = serializers.SerializerMethodField()
+
+    class Meta:
+        ref_name = "AccountDetail"
+
+    @extend_schema_field(SubscriberReferenceSerializer(many=True))
+    def get_subscribers(self, account: Account) -> list[dict[str, Any]]:
+        lines = account.subscribers.order_by("created_at", "pk")
+        return SubscriberReferenceSerializer(lines, many=True).data  # type: ignore[return-value]
+
+
+class AccountListCreateApi(ListApi):
+    """GET lists the accounts the caller may see, scoped like their customers; newest first.
+    POST opens one (needs crm.manage_customer) for a customer the caller may see: a prepaid
+    account has no credit limit; the bill cycle day is 1 to 28."""
 
     filterset_class = AccountFilter
 
     class OutputSerializer(AccountFieldsSerializer):
         class Meta:
             ref_name = "Account"
-
-    def get_queryset(self) -> QuerySet[Account]:
-        return account_qs_for(self.request.user).order_by("-created_at", "-pk")
-
-    @extend_schema(
-        operation_id="account_list",
-        summary="List the billing accounts the caller may see",
-        tags=["accounts"],
-        responses={200: OutputSerializer(many=True), **errors(400, 401)},
-    )
-    def get(self, request: Request) -> Response:
-        return self.paginated(self.get_queryset(), self.OutputSerializer)
-
-
-class AccountDetailApi(APIView):
-    """With its lines. Someone else's account answers 404."""
-
-    permission_classes = [IsAuthenticated]
-
-    class OutputSerializer(AccountFieldsSerializer):
-        subscribers = serializers.SerializerMethodField()
-
-        class Meta:
-            ref_name = "AccountDetail"
-
-        @extend_schema_field(SubscriberReferenceSerializer(many=True))
-        def get_subscribers(self, account: Account) -> list[dict[str, Any]]:
-            lines = account.subscribers.order_by("created_at", "pk")
-            return SubscriberReferenceSerializer(lines, many=True).data  # type: ignore[return-value]
-
-    @extend_schema(
-        operation_id="account_retrieve",
-        summary="One billing account",
-        tags=["accounts"],
-        responses={200: OutputSerializer, **errors(401, 404)},
-    )
-    def get(self, request: Request, public_id: UUID) -> Response:
-        account = account_get_for(request.user, public_id)
-        return Response(self.OutputSerializer(account).data)
-
-
-class AccountCreateApi(APIView):
-    """Needs crm.manage_customer, and the customer must be one the caller may see. A prepaid
-    account has no credit limit; the bill cycle day is 1 to 28."""
-
-    permission_classes = [has_perm(CrmPerm.MANAGE_CUSTOMER)]
 
     class InputSerializer(serializers.Serializer):
         customer = serializers.UUIDField(help_text="The customer's public_id.")
@@ -115,17 +71,28 @@ class AccountCreateApi(APIView):
                     )
             return data
 
-    OutputSerializer = AccountDetailApi.OutputSerializer
+    def get_queryset(self) -> QuerySet[Account]:
+        return account_qs_for(self.request.user).order_by("-created_at", "-pk")
+
+    @extend_schema(
+        operation_id="account_list",
+        summary="List the billing accounts the caller may see",
+        tags=["accounts"],
+        responses={200: OutputSerializer(many=True), **errors(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginated(self.get_queryset(), self.OutputSerializer)
 
     @extend_schema(
         operation_id="account_create",
         summary="Open a billing account for a customer",
         tags=["accounts"],
         request=InputSerializer,
-        responses={201: OutputSerializer, **errors(400, 401, 403)},
+        responses={201: AccountDetailOutputSerializer, **errors(400, 401, 403)},
     )
     @idempotent
     def post(self, request: Request) -> Response:
+        require_perm(request, CrmPerm.MANAGE_CUSTOMER)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -135,13 +102,14 @@ class AccountCreateApi(APIView):
             data["credit_limit_amount"] = limit.amount
         with fields_named(_ACCOUNT_FIELD_NAMES):
             account = account_create(customer=customer, actor=actor_of(request), **data)
-        return Response(self.OutputSerializer(account).data, status=status.HTTP_201_CREATED)
+        return Response(AccountDetailOutputSerializer(account).data, status=status.HTTP_201_CREATED)
 
 
-class AccountUpdateApi(APIView):
-    """Needs crm.manage_customer. Someone else's account answers 404."""
+class AccountDetailUpdateApi(APIView):
+    """GET reads one account with its lines; PATCH changes its bill cycle day or credit limit
+    (needs crm.manage_customer). Someone else's account answers 404."""
 
-    permission_classes = [on_object(has_perm(CrmPerm.MANAGE_CUSTOMER))]
+    OutputSerializer = AccountDetailOutputSerializer
 
     class InputSerializer(serializers.Serializer):
         bill_cycle_day = serializers.IntegerField(required=False, help_text="1 to 28.")
@@ -156,7 +124,15 @@ class AccountUpdateApi(APIView):
                 raise serializers.ValidationError(f"Give the credit limit in {currency}.")
             return limit
 
-    OutputSerializer = AccountDetailApi.OutputSerializer
+    @extend_schema(
+        operation_id="account_retrieve",
+        summary="One billing account",
+        tags=["accounts"],
+        responses={200: OutputSerializer, **errors(401, 404)},
+    )
+    def get(self, request: Request, public_id: UUID) -> Response:
+        account = account_get_for(request.user, public_id)
+        return Response(self.OutputSerializer(account).data)
 
     @extend_schema(
         operation_id="account_update",
@@ -168,7 +144,7 @@ class AccountUpdateApi(APIView):
     @idempotent
     def patch(self, request: Request, public_id: UUID) -> Response:
         account = account_get_for(request.user, public_id)
-        self.check_object_permissions(request, account)
+        require_perm(request, CrmPerm.MANAGE_CUSTOMER)
         serializer = self.InputSerializer(data=request.data, context={"account": account})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -12,22 +12,22 @@ from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from common import api_keys
+from common.api_keys import api_key_get_for, api_key_qs_for
 from common.auth import frontend_required, require_perm
 from common.errors import ApplicationError
-from common.roles import BACKOFFICE
-from crm import api_keys
-from crm.permissions import API_KEY_GRANTABLE, CrmPerm
+from common.permissions import CommonPerm
+from common.roles import BACKOFFICE, api_key_grantable, permissions_from_names
 from crm.reports import backoffice_overview, partner_tree
-from crm.roles import permissions_from_names
-from crm.selectors import api_key_get_for, api_key_qs_for
 
 
 def _grantable_choices() -> list[tuple[str, str]]:
+    grantable = api_key_grantable()
     names = {
         f"{p.content_type.app_label}.{p.codename}": p.name
-        for p in permissions_from_names([str(p) for p in API_KEY_GRANTABLE])
+        for p in permissions_from_names(grantable)
     }
-    return [(str(p), f"{names[str(p)]} ({p})") for p in API_KEY_GRANTABLE]
+    return [(name, f"{names[name]} ({name})") for name in grantable]
 
 
 class ApiKeyIssueForm(forms.Form):
@@ -68,7 +68,7 @@ def partner_list(request: HttpRequest) -> HttpResponse:
 
 @frontend_required(BACKOFFICE)
 def api_key_list(request: HttpRequest) -> HttpResponse:
-    require_perm(request, CrmPerm.MANAGE_API_KEYS)
+    require_perm(request, CommonPerm.MANAGE_API_KEYS)
     keys = api_key_qs_for(request.user)
     return render(request, "crm/backoffice/api_key_list.html", {"keys": keys})
 
@@ -79,7 +79,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 def api_key_create(request: HttpRequest) -> HttpResponse:
     """Issue a key. The secret is rendered in the POST's own response, never stored or
     redirected through the session, so it exists in exactly one (uncached) page."""
-    require_perm(request, CrmPerm.MANAGE_API_KEYS)
+    require_perm(request, CommonPerm.MANAGE_API_KEYS)
     form = ApiKeyIssueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,7 +105,7 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
 @frontend_required(BACKOFFICE)
 def api_key_revoke(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """GET asks for confirmation; POST revokes at once and returns to the list."""
-    require_perm(request, CrmPerm.MANAGE_API_KEYS)
+    require_perm(request, CommonPerm.MANAGE_API_KEYS)
     key = api_key_get_for(request.user, public_id)
     if request.method == "POST":
         try:

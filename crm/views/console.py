@@ -20,6 +20,7 @@ from django_htmx.middleware import HtmxDetails
 
 from common.auth import frontend_required, require_perm
 from common.errors import ApplicationError
+from common.forms import service_errors_to_form
 from common.roles import CONSOLE
 from crm import selectors, services
 from crm.forms import (
@@ -29,14 +30,18 @@ from crm.forms import (
     InteractionForm,
     KycDocumentForm,
     KycReviewForm,
-    LineForm,
     SubscriberStatusForm,
-    service_errors_to_form,
 )
 from crm.models import Account, Customer, Subscriber, User
 from crm.permissions import CrmPerm
 from crm.validators import msisdn_display
-from orders.selectors import orders_of_customer
+from orders.catalog.models import Channel
+from orders.catalog.selectors import plans_on_sale
+from orders.lines import LINE_ACTIONS
+from orders.models import Order
+from orders.permissions import OrdersPerm
+from orders.placing import order_new_customer_create, service_change_allowed
+from orders.selectors import LineHoldings, line_holdings, orders_of_customer
 
 if TYPE_CHECKING:
     from crm.selectors import SearchHit, SearchQuery
@@ -146,28 +151,25 @@ def customer_search(request: ConsoleRequest) -> HttpResponse:
 
 # --- the customer page ------------------------------------------------------------------------
 
-ACTION_LABELS = {
-    "activate": "Activate",
-    "suspend": "Suspend",
-    "resume": "Resume",
-    "terminate": "Terminate",
-}
+ACTION_LABELS = {"activate": "Activate", "suspend": "Suspend", "resume": "Resume"}
 
 
 def _line_actions(user: Any, subscriber: Subscriber) -> list[str]:
-    """The status actions this user may take on this line now (Subscriber.TRANSITIONS)."""
-    if not user.has_perm(CrmPerm.CHANGE_SUBSCRIBER_STATUS):
+    """The status actions this user may take on this line now, from its row; terminating is a
+    link to the terminate order page (the credit is shown before it is submitted)."""
+    if not (
+        user.has_perm(CrmPerm.CHANGE_SUBSCRIBER_STATUS) and user.has_perm(OrdersPerm.PLACE_ORDER)
+    ):
         return []
-    allowed = subscriber.allowed_transitions()
-    actions = []
-    if Subscriber.Status.ACTIVE in allowed:
-        suspended = subscriber.status == Subscriber.Status.SUSPENDED
-        actions.append("resume" if suspended else "activate")
-    if Subscriber.Status.SUSPENDED in allowed:
-        actions.append("suspend")
-    if Subscriber.Status.TERMINATED in allowed and user.has_perm(CrmPerm.TERMINATE_SUBSCRIBER):
-        actions.append("terminate")
-    return actions
+    return [
+        name
+        for name, order_type in (
+            ("activate", Order.Type.ACTIVATE),
+            ("suspend", Order.Type.SUSPEND),
+            ("resume", Order.Type.RESUME),
+        )
+        if service_change_allowed(subscriber, order_type)
+    ]
 
 
 @dataclass(slots=True)
@@ -176,6 +178,8 @@ class LineRow:
     actions: list[tuple[str, str]]
     form: SubscriberStatusForm | None = None
     notice: str = ""
+    may_terminate: bool = False
+    holdings: LineHoldings | None = None
 
 
 @dataclass(slots=True)
@@ -185,18 +189,37 @@ class AccountBlock:
 
 
 def _line_row(
-    user: Any, subscriber: Subscriber, form: SubscriberStatusForm | None = None, notice: str = ""
+    user: Any,
+    subscriber: Subscriber,
+    form: SubscriberStatusForm | None = None,
+    notice: str = "",
+    holdings: LineHoldings | None = None,
 ) -> LineRow:
     actions = [(name, ACTION_LABELS[name]) for name in _line_actions(user, subscriber)]
-    return LineRow(subscriber, actions, form, notice)
+    may_terminate = (
+        user.has_perm(CrmPerm.TERMINATE_SUBSCRIBER)
+        and user.has_perm(OrdersPerm.PLACE_ORDER)
+        and service_change_allowed(subscriber, Order.Type.TERMINATE)
+    )
+    if holdings is None:
+        holdings = line_holdings([subscriber]).get(subscriber.pk)
+    return LineRow(subscriber, actions, form, notice, may_terminate, holdings)
 
 
 def _detail_context(
     request: ConsoleRequest, public_id: UUID, *, note_form: InteractionForm | None = None
 ) -> dict[str, Any]:
     customer = selectors.customer_detail_for(request.user, public_id)
+    lines = [line for account in customer.accounts.all() for line in account.subscribers.all()]
+    holdings = line_holdings(lines)
     accounts = [
-        AccountBlock(account, [_line_row(request.user, s) for s in account.subscribers.all()])
+        AccountBlock(
+            account,
+            [
+                _line_row(request.user, line, holdings=holdings.get(line.pk))
+                for line in account.subscribers.all()
+            ],
+        )
         for account in customer.accounts.all()
     ]
     return {
@@ -251,35 +274,41 @@ def interaction_create(request: ConsoleRequest, public_id: UUID) -> HttpResponse
 @require_POST
 @frontend_required(CONSOLE)
 def subscriber_status(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
-    """Activate, suspend, resume or terminate a line, with the reason written to its history."""
+    """Activate, suspend or resume a line, with the reason written to its history: the same
+    one door (orders.lines) as the API, through an order completed at once."""
     require_perm(request, CrmPerm.CHANGE_SUBSCRIBER_STATUS)
-    if request.POST.get("action") == "terminate":
-        require_perm(request, CrmPerm.TERMINATE_SUBSCRIBER)
+    require_perm(request, OrdersPerm.PLACE_ORDER)
     subscriber = selectors.subscriber_get_for(request.user, public_id)
     customer = subscriber.account.customer
     form = SubscriberStatusForm(request.POST)
     changed = False
     if form.is_valid():
-        change = services.SUBSCRIBER_ACTIONS[form.cleaned_data["action"]]
+        change = LINE_ACTIONS[form.cleaned_data["action"]]
         try:
-            subscriber = change(
-                subscriber=subscriber, actor=request.user, reason=form.cleaned_data["reason"]
+            change(
+                subscriber=subscriber,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                channel=Channel.CONSOLE,
             )
         except ApplicationError as exc:
-            service_errors_to_form(form, exc)
+            service_errors_to_form(form, exc, {"type": "action", "subscriber": "action"})
         else:
             changed = True
+        subscriber = selectors.subscriber_get_for(request.user, public_id)
     notice = f"{subscriber.msisdn_display} is now {subscriber.get_status_display().lower()}."
     if not request.htmx:
         if changed:
             messages.success(request, notice)
         else:
-            problems = [str(m) for errors in form.errors.values() for m in errors]
-            messages.error(request, f"{subscriber.msisdn_display}: {' '.join(problems)}")
+            problems = " ".join(str(m) for errors in form.errors.values() for m in errors)
+            if not problems.startswith(subscriber.msisdn_display):
+                problems = f"{subscriber.msisdn_display}: {problems}"
+            messages.error(request, problems)
         return redirect(_detail_url(customer, f"line-{subscriber.public_id}"))
     row = _line_row(request.user, subscriber, None if changed else form, notice if changed else "")
     html = render_to_string(f"{DETAIL}#line-row", {"row": row}, request)
-    if changed:  # the status change is now on the timeline too: swap it out of band
+    if changed:  # the status change is now on the timeline and in the orders: swap them too
         html += render_to_string(
             f"{DETAIL}#timeline",
             {"timeline": selectors.customer_timeline(customer), "oob": True},
@@ -294,24 +323,29 @@ def subscriber_status(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @frontend_required(CONSOLE)
 def customer_create(request: ConsoleRequest) -> HttpResponse:
-    """A new customer with a billing account and a first line, all or nothing."""
+    """A new customer with a billing account and a first line: the line is quoted as a
+    new-connection order (number reserved, SIM from stock), all or nothing; the CSR submits it
+    from the order page."""
     require_perm(request, CrmPerm.MANAGE_CUSTOMER)
+    require_perm(request, OrdersPerm.PLACE_ORDER)
     form = CustomerCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            line = services.customer_onboard(actor=request.user, **form.onboard_data())
+            order = order_new_customer_create(
+                actor=request.user, channel=Channel.CONSOLE, **form.onboard_data()
+            )
         except ApplicationError as exc:
-            service_errors_to_form(form, exc)
+            service_errors_to_form(form, exc, CustomerCreateForm.SERVICE_FIELDS)
         else:
-            account = Account.objects.select_related("customer").get(pk=line.account_id)
             messages.success(
                 request,
-                f"{account.customer.display_name} is customer {account.customer.number}, "
-                f"account {account.number}, line {line.msisdn_display} "
-                f"({line.get_status_display().lower()}).",
+                f"{order.customer.display_name} is customer {order.customer.number}, account "
+                f"{order.account.number}. The first line is quoted below: submit it to connect "
+                "the line.",
             )
-            return redirect(_detail_url(account.customer))
-    return render(request, "crm/console/customer_create.html", {"form": form})
+            return redirect("orders:order-detail", order.public_id)
+    context = {"form": form, "plans": plans_on_sale(channel=Channel.CONSOLE)}
+    return render(request, "crm/console/customer_create.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -357,31 +391,6 @@ def account_create(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
             return redirect(_detail_url(customer, f"account-{account.public_id}"))
     context = {"form": form, "customer": customer}
     return render(request, "crm/console/account_create.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-@frontend_required(CONSOLE)
-def subscriber_create(request: ConsoleRequest, public_id: UUID) -> HttpResponse:
-    """Another line on an existing account."""
-    require_perm(request, CrmPerm.MANAGE_CUSTOMER)
-    account = selectors.account_get_for(request.user, public_id)
-    form = LineForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            line = services.subscriber_create(
-                account=account, actor=request.user, **form.line_data()
-            )
-        except ApplicationError as exc:
-            service_errors_to_form(form, exc)
-        else:
-            messages.success(
-                request,
-                f"Line {line.msisdn_display} added to {account.number} "
-                f"({line.get_status_display().lower()}).",
-            )
-            return redirect(_detail_url(account.customer, f"line-{line.public_id}"))
-    context = {"form": form, "account": account, "customer": account.customer}
-    return render(request, "crm/console/subscriber_create.html", context)
 
 
 # --- KYC documents ----------------------------------------------------------------------------
@@ -452,7 +461,6 @@ urlpatterns = [
     path("customers/<uuid:public_id>/notes/", interaction_create, name="interaction-create"),
     path("customers/<uuid:public_id>/accounts/new/", account_create, name="account-create"),
     path("customers/<uuid:public_id>/kyc/new/", kyc_document_create, name="kyc-document-create"),
-    path("accounts/<uuid:public_id>/lines/new/", subscriber_create, name="subscriber-create"),
     path("subscribers/<uuid:public_id>/status/", subscriber_status, name="subscriber-status"),
     path("kyc/<uuid:public_id>/review/", kyc_document_review, name="kyc-document-review"),
     path("kyc/<uuid:public_id>/file/", kyc_document_file, name="kyc-document-file"),

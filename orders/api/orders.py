@@ -10,22 +10,24 @@ from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import has_perm
-from crm.api.base import ListApi, actor_of, errors, fields_named, on_object, visible
-from crm.idempotency import idempotent
+from common.api import ListApi, actor_of, errors, fields_named, require_perm, visible
+from common.idempotency import idempotent
 from crm.models import Subscriber
 from crm.permissions import CrmPerm
 from crm.selectors import account_get_for, subscriber_get_for
 from orders.api.serializers import OrderDetailFieldsSerializer, OrderFieldsSerializer, OrderFilter
-from orders.catalog.selectors import addon_get, device_get, plan_get_for
-from orders.models import Channel, Msisdn, Order
+from orders.catalog.models import Channel
+from orders.catalog.selectors import addon_get, plan_get_for
+from orders.inventory.models import Msisdn
+from orders.inventory.selectors import device_get
+from orders.models import Order
 from orders.permissions import OrdersPerm
 from orders.placing import (
+    PortIn,
     order_addon_create,
     order_new_connection_create,
     order_plan_change_create,
@@ -40,35 +42,9 @@ CHANNEL = Channel.API
 TERMINATE_DENIED = "Your role or API key may not terminate lines."
 
 
-class OrderListApi(ListApi):
-    """Visible exactly when their customer is: staff and keys holding crm.view_any_customer see
-    every order, a reseller those of its partner subtree's customers, a subscriber their own;
-    newest first."""
-
-    filterset_class = OrderFilter
-
-    class OutputSerializer(OrderFieldsSerializer):
-        class Meta:
-            ref_name = "Order"
-
-    def get_queryset(self) -> QuerySet[Order]:
-        return order_qs_for(self.request.user).order_by("-created_at", "-pk")
-
-    @extend_schema(
-        operation_id="order_list",
-        summary="List the orders the caller may see",
-        tags=TAGS,
-        responses={200: OutputSerializer(many=True), **errors(400, 401)},
-    )
-    def get(self, request: Request) -> Response:
-        return self.paginated(self.get_queryset(), self.OutputSerializer)
-
-
 class OrderDetailApi(APIView):
     """With its lines (amounts, and the days and formula of each proration), its history and
     the quote. Someone else's order answers 404."""
-
-    permission_classes = [IsAuthenticated]
 
     class OutputSerializer(OrderDetailFieldsSerializer):
         class Meta:
@@ -131,13 +107,32 @@ def _references(request: Request, **wanted: tuple[Getter, Any]) -> dict[str, Any
     return found
 
 
-class OrderCreateApi(APIView):
-    """Needs orders.place_order (a terminate order also crm.terminate_subscriber). Places a
+class PortInSerializer(serializers.Serializer):
+    msisdn = serializers.CharField(max_length=32, help_text="The number to bring, any format.")
+    donor_operator = serializers.CharField(
+        max_length=80, help_text="The operator it comes from (one of PORT_IN_DONOR_OPERATORS)."
+    )
+    port_date = serializers.DateField(help_text="The day it moves over: today to 30 days ahead.")
+
+    class Meta:
+        ref_name = "OrderPortIn"
+
+
+class OrderListCreateApi(ListApi):
+    """GET lists the orders the caller may see: visible exactly when their customer is (staff
+    and keys holding crm.view_any_customer see every order, a reseller those of its partner
+    subtree's customers, a subscriber their own); newest first.
+
+    POST needs orders.place_order (a terminate order also crm.terminate_subscriber). It places a
     draft through the API channel: the number, SIM and devices it sells are reserved at once,
     and the answer carries the quote. Nothing is applied until the order is submitted. An
     account, line or catalog item the caller may not see is reported as unknown."""
 
-    permission_classes = [has_perm(OrdersPerm.PLACE_ORDER)]
+    filterset_class = OrderFilter
+
+    class ListOutputSerializer(OrderFieldsSerializer):
+        class Meta:
+            ref_name = "Order"
 
     class InputSerializer(serializers.Serializer):
         """Reads the type; the type's own serializer below reads the rest of the body."""
@@ -158,6 +153,11 @@ class OrderCreateApi(APIView):
             choices=Msisdn.Category.choices,
             required=False,
             help_text="Take the next available number of this category; or give msisdn.",
+        )
+        port_in = PortInSerializer(
+            required=False,
+            help_text="Bring the customer's number from another operator instead of a number "
+            "from the pool; the order completes on the port date.",
         )
         iccid = serializers.CharField(max_length=32, help_text="The SIM's ICCID, in stock.")
         addons = serializers.ListField(
@@ -180,6 +180,10 @@ class OrderCreateApi(APIView):
             if data.get("msisdn") and data.get("number_category"):
                 raise serializers.ValidationError(
                     {"number_category": ["Give a number or a number category, not both."]}
+                )
+            if data.get("port_in") and (data.get("msisdn") or data.get("number_category")):
+                raise serializers.ValidationError(
+                    {"port_in": ["Port a number in or take one from the pool, not both."]}
                 )
             return data
 
@@ -214,7 +218,9 @@ class OrderCreateApi(APIView):
             ref_name = "OrderSimSwap"
 
     class ServiceChangeInputSerializer(serializers.Serializer):
-        type = _type_field(Order.Type.SUSPEND, Order.Type.RESUME, Order.Type.TERMINATE)
+        type = _type_field(
+            Order.Type.ACTIVATE, Order.Type.SUSPEND, Order.Type.RESUME, Order.Type.TERMINATE
+        )
         subscriber = serializers.UUIDField(help_text="The line's public_id.")
         reason = serializers.CharField(max_length=200, help_text="Why; kept in the audit trail.")
 
@@ -229,10 +235,23 @@ class OrderCreateApi(APIView):
         Order.Type.PLAN_CHANGE.value: PlanChangeInputSerializer,
         Order.Type.ADD_ON.value: AddOnInputSerializer,
         Order.Type.SIM_SWAP.value: SimSwapInputSerializer,
+        Order.Type.ACTIVATE.value: ServiceChangeInputSerializer,
         Order.Type.SUSPEND.value: ServiceChangeInputSerializer,
         Order.Type.RESUME.value: ServiceChangeInputSerializer,
         Order.Type.TERMINATE.value: ServiceChangeInputSerializer,
     }
+
+    def get_queryset(self) -> QuerySet[Order]:
+        return order_qs_for(self.request.user).order_by("-created_at", "-pk")
+
+    @extend_schema(
+        operation_id="order_list",
+        summary="List the orders the caller may see",
+        tags=TAGS,
+        responses={200: ListOutputSerializer(many=True), **errors(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        return self.paginated(self.get_queryset(), self.ListOutputSerializer)
 
     @extend_schema(
         operation_id="order_create",
@@ -247,13 +266,12 @@ class OrderCreateApi(APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
+        require_perm(request, OrdersPerm.PLACE_ORDER)
         kind = self.InputSerializer(data=request.data)
         kind.is_valid(raise_exception=True)
         order_type = kind.validated_data["type"]
-        if order_type == Order.Type.TERMINATE and not request.user.has_perm(
-            CrmPerm.TERMINATE_SUBSCRIBER
-        ):
-            self.permission_denied(request, TERMINATE_DENIED)
+        if order_type == Order.Type.TERMINATE:
+            require_perm(request, CrmPerm.TERMINATE_SUBSCRIBER, TERMINATE_DENIED)
         serializer = self.INPUTS[order_type](data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -272,7 +290,14 @@ class OrderCreateApi(APIView):
             addons=(_addon_for, data.get("addons", [])),
             devices=(_device_for, data.get("devices", [])),
         )
-        with fields_named({"category": "number_category"}):
+        port_in = data.get("port_in")
+        names = {
+            "category": "number_category",
+            "port_msisdn": "port_in.msisdn",
+            "donor_operator": "port_in.donor_operator",
+            "port_date": "port_in.port_date",
+        }
+        with fields_named(names):
             return order_new_connection_create(
                 actor=actor_of(request),
                 channel=CHANNEL,
@@ -280,6 +305,7 @@ class OrderCreateApi(APIView):
                 plan=found["plan"],
                 msisdn=data.get("msisdn") or None,
                 number_category=data.get("number_category"),
+                port_in=PortIn(**port_in) if port_in else None,
                 iccid=data["iccid"],
                 addons=found["addons"],
                 devices=found["devices"],
@@ -331,13 +357,11 @@ class OrderTransitionApi(APIView):
     found: someone else's order answers 404. A change the order's status does not allow answers
     409 `invalid_transition`."""
 
-    permission_classes = [on_object(has_perm(OrdersPerm.PLACE_ORDER))]
-
     OutputSerializer = OrderDetailApi.OutputSerializer
 
     def fetch(self, request: Request, public_id: UUID) -> Order:
         order = order_get_for(request.user, public_id)
-        self.check_object_permissions(request, order)
+        require_perm(request, OrdersPerm.PLACE_ORDER)
         return order
 
     def answer(self, request: Request, order: Order) -> Response:
@@ -361,10 +385,8 @@ class OrderSubmitApi(OrderTransitionApi):
     @idempotent
     def post(self, request: Request, public_id: UUID) -> Response:
         order = self.fetch(request, public_id)
-        if order.type == Order.Type.TERMINATE and not request.user.has_perm(
-            CrmPerm.TERMINATE_SUBSCRIBER
-        ):
-            self.permission_denied(request, TERMINATE_DENIED)
+        if order.type == Order.Type.TERMINATE:
+            require_perm(request, CrmPerm.TERMINATE_SUBSCRIBER, TERMINATE_DENIED)
         order = order_place(order=order, actor=actor_of(request))
         return self.answer(request, order)
 

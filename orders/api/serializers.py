@@ -9,11 +9,10 @@ import django_filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.serializers import AmountField, MoneySerializer
 from crm.api.serializers import (
     AccountReferenceSerializer,
-    AmountField,
     CustomerReferenceSerializer,
-    MoneySerializer,
     SubscriberReferenceSerializer,
 )
 from crm.models import User

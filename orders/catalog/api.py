@@ -18,20 +18,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import Pagination
-from crm.api.base import errors
-from crm.api.serializers import AmountField
+from common.api import errors
+from common.pagination import Pagination
+from common.serializers import AmountField
 from crm.models import Customer
 from crm.selectors import subscriber_get_for
+from orders.catalog.models import AddOn, Channel, Device, PricePlan
 from orders.catalog.selectors import (
-    addon_codes_held_by,
     addons_eligible_for,
     addons_on_sale,
-    devices_on_sale,
     plan_get_for,
     plans_on_sale,
 )
-from orders.models import AddOn, Channel, Device, PricePlan
+from orders.inventory.selectors import devices_on_sale
+from orders.selectors import addon_codes_held_by
 
 TAGS = ["catalog"]
 

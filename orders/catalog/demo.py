@@ -12,13 +12,13 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from orders.catalog.models import AddOn, Allowance, Device, PricePlan, Service
 from orders.catalog.services import (
     AllowanceData,
     TierData,
     addon_allowances_set,
     addon_create,
     device_create,
-    device_items_add,
     plan_allowances_set,
     plan_create,
     plan_new_version,
@@ -26,7 +26,6 @@ from orders.catalog.services import (
     plan_tiers_set,
     plan_update,
 )
-from orders.models import AddOn, Allowance, Device, DeviceItem, PricePlan, Service
 
 UNITS_PER_DEVICE = 10
 GB = Decimal("1024")  # data allowances are in MB
@@ -366,19 +365,13 @@ def _device_ensure(demo: DemoDevice) -> None:
             currency="GBP",
             included_with_plan_codes=demo.included_with,
         )
-    if device.status != Device.Status.ACTIVE:
-        return
-    serials = [f"{demo.serial_prefix}-DEMO-{n:05d}" for n in range(1, UNITS_PER_DEVICE + 1)]
-    existing = set(DeviceItem.objects.filter(serial__in=serials).values_list("serial", flat=True))
-    if missing := [serial for serial in serials if serial not in existing]:
-        device_items_add(device=device, actor=None, serials=missing)
 
 
 @transaction.atomic
 def catalog_demo_ensure() -> None:
     """Make sure the demo catalog exists: 4 prepaid and 4 postpaid plans, data boosters, EU
-    (two sizes that conflict) and USA roaming packs, an SMS pack, and three devices with
-    serial-numbered stock."""
+    (two sizes that conflict) and USA roaming packs, an SMS pack, and three devices (their
+    serial-numbered units are stock: orders.inventory.demo)."""
     for plan in PLANS:
         _plan_ensure(plan)
     for addon in ADDONS:

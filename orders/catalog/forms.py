@@ -9,13 +9,11 @@ from django import forms
 from django.conf import settings
 
 from common.errors import ApplicationError
-from crm.forms import DateInput
+from common.forms import date_field
 from crm.models import Customer
+from orders.catalog.models import AddOn, Allowance, Channel, Device, PricePlan, Service
 from orders.catalog.selectors import plan_codes
 from orders.catalog.services import AllowanceData, TierData
-from orders.models import AddOn, Allowance, Channel, Device, PricePlan, Service
-
-DATE_ERROR = "Enter a real date as YYYY-MM-DD, for example 2026-01-31."
 
 
 def _currency_choices() -> list[tuple[str, str]]:
@@ -101,20 +99,8 @@ class PlanForm(forms.Form):
     eligible_channels = _checkboxes(
         "Sales channels", "None ticked: every channel.", choices=Channel.choices
     )
-    valid_from = forms.DateField(
-        required=False,
-        widget=DateInput(),
-        label="On sale from",
-        help_text="Empty: from publication.",
-        error_messages={"invalid": DATE_ERROR},
-    )
-    valid_to = forms.DateField(
-        required=False,
-        widget=DateInput(),
-        label="On sale until",
-        help_text="Empty: until retired.",
-        error_messages={"invalid": DATE_ERROR},
-    )
+    valid_from = date_field("On sale from", help_text="Empty: from publication.")
+    valid_to = date_field("On sale until", help_text="Empty: until retired.")
 
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from common.money import Money
 from crm.models import Subscriber
-from orders.models import AddOn, Allowance, ChargingTier, Device, DeviceItem, PricePlan
+from orders.catalog.models import AddOn, Allowance, ChargingTier, PricePlan
 from orders.permissions import OrdersPerm
 
 if TYPE_CHECKING:
@@ -185,17 +185,6 @@ def addons_on_sale(*, kind: str | None = None, plan_code: str | None = None) -> 
     return _addons_with_contents(addons).order_by("kind", "price_amount", "name")
 
 
-def addons_held_by(subscriber: Subscriber) -> list[AddOn]:
-    """The add-ons the line holds now (bought through orders, not yet expired), once per
-    holding: a stackable add-on bought twice appears twice."""
-    holdings = subscriber.addons.filter(expires_at__gt=timezone.now()).select_related("addon")
-    return [holding.addon for holding in holdings]
-
-
-def addon_codes_held_by(subscriber: Subscriber) -> list[str]:
-    return [addon.code for addon in addons_held_by(subscriber)]
-
-
 def addons_eligible_for(
     subscriber: Subscriber, *, held_codes: Iterable[str] = ()
 ) -> QuerySet[AddOn]:
@@ -223,44 +212,11 @@ def addons_eligible_for(
     return _addons_with_contents(addons).order_by("kind", "price_amount", "name")
 
 
-# --- devices ------------------------------------------------------------------------------------
-
-
-def _with_stock(devices: QuerySet[Device]) -> QuerySet[Device]:
-    return devices.annotate(
-        in_stock=Count("items", filter=Q(items__status=DeviceItem.Status.IN_STOCK))
-    )
-
-
-def device_get(public_id: UUID | str) -> Device:
-    return get_object_or_404(_with_stock(Device.objects.all()), public_id=public_id)
-
-
-def devices_all() -> QuerySet[Device]:
-    return _with_stock(Device.objects.all()).order_by("status", "kind", "name")
-
-
-def devices_on_sale(*, kind: str | None = None) -> QuerySet[Device]:
-    """Device models on sale, each with `in_stock`: its units ready to be sold."""
-    devices = Device.objects.filter(status=Device.Status.ACTIVE)
-    if kind:
-        devices = devices.filter(kind=kind)
-    return _with_stock(devices).order_by("kind", "price_amount", "name")
-
-
-def device_stock(device: Device) -> list[dict[str, Any]]:
-    """How many units of the device are in each status, every status listed."""
-    counts = dict(
-        DeviceItem.objects.filter(device=device)
-        .values("status")
-        .annotate(count=Count("pk"))
-        .values_list("status", "count")
-    )
-    return [
-        {"status": status, "label": label, "count": counts.get(status, 0)}
-        for status, label in DeviceItem.Status.choices
-    ]
-
-
-def device_items_recent(device: Device, *, limit: int = 50) -> QuerySet[DeviceItem]:
-    return DeviceItem.objects.filter(device=device).order_by("-created_at", "-pk")[:limit]
+def plan_pks_by_payment_type(*, currency: str) -> dict[str, list[int]]:
+    """Published plans' pks in `currency` by payment type."""
+    plans: dict[str, list[int]] = {}
+    for pk, payment_type in PricePlan.objects.filter(
+        status=PricePlan.Status.PUBLISHED, currency=currency
+    ).values_list("pk", "payment_type"):
+        plans.setdefault(payment_type, []).append(pk)
+    return plans

@@ -9,30 +9,35 @@ keyword arguments; rows of a list are named `<list>.<index>.<field>` (e.g. `tier
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from common.errors import ApplicationError, InvalidTransition
+from common.errors import ApplicationError, FieldErrors, InvalidTransition
 from common.money import Money
+from common.parsing import (
+    amount_parse,
+    choice_parse,
+    choices_parse,
+    currency_parse,
+    date_parse,
+    decimal_parse,
+    text_parse,
+)
 from crm.models import Customer, User
-from crm.services import FieldErrors
-from orders.models import (
+from orders.catalog.models import (
     AddOn,
     Allowance,
     Channel,
     ChargingTier,
     Device,
-    DeviceItem,
     PricePlan,
     Service,
 )
@@ -41,124 +46,12 @@ CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SKU_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._-]*$")
 SERIAL_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9./_-]*$")
 ZONE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9 _-]*$")
-# Amounts above this are typing mistakes, and would not fit the 18-digit columns anyway.
-AMOUNT_MAX = Decimal("1000000")
 QUANTITY_MAX = Decimal("999999999999")
 ADDON_MAX_DAYS = 365
 SERIALS_MAX = 10_000
 
 
 # --- shared checks ------------------------------------------------------------------------------
-
-
-def _decimal(
-    raw: Any,
-    name: str,
-    errors: FieldErrors,
-    *,
-    what: str,
-    places: int,
-    maximum: Decimal,
-    missing: str | None = None,
-) -> Decimal | None:
-    """`raw` as a Decimal, or None (with an error) when it is missing or not a number.
-
-    `missing` is the message for an empty value; without it an empty value is allowed.
-    """
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if missing is not None:
-            errors.add(name, missing)
-        return None
-    if isinstance(raw, float):
-        errors.add(name, f"{what} must be given as a decimal string, never a float.")
-        return None
-    try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        errors.add(name, f"{raw!r} is not a number.")
-        return None
-    if not value.is_finite():
-        errors.add(name, f"{what} must be a finite number.")
-        return None
-    if value < 0:
-        errors.add(name, f"{what} cannot be negative.")
-        return None
-    if value >= maximum:
-        errors.add(name, f"{what} must be less than {maximum:,}.")
-        return None
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        errors.add(name, f"{what} has more than {places} decimal places.")
-        return None
-    return value
-
-
-def _amount(
-    raw: Any, name: str, errors: FieldErrors, *, what: str, missing: str | None = None
-) -> Decimal | None:
-    return _decimal(
-        raw,
-        name,
-        errors,
-        what=what,
-        places=settings.MONEY_DECIMAL_PLACES,
-        maximum=AMOUNT_MAX,
-        missing=missing,
-    )
-
-
-def _currency(raw: str | None, errors: FieldErrors) -> str:
-    currency = (raw or settings.DEFAULT_CURRENCY).strip().upper()
-    if currency not in settings.CURRENCIES:
-        errors.add(
-            "currency",
-            f"{currency} is not a currency the operator sells in; "
-            f"use one of {', '.join(settings.CURRENCIES)}.",
-        )
-    return currency
-
-
-def _choice(raw: str, name: str, errors: FieldErrors, choices: Any, what: str) -> str:
-    if raw not in choices.values:
-        allowed = ", ".join(choices.values)
-        errors.add(name, f"{raw!r} is not a {what}; use one of {allowed}.")
-    return raw
-
-
-def _choices(raw: Iterable[str] | None, name: str, errors: FieldErrors, choices: Any) -> list[str]:
-    """A list of choice values, deduplicated and in the choices' own order."""
-    given = [raw] if isinstance(raw, str) else [str(value) for value in (raw or [])]
-    unknown = [value for value in given if value not in choices.values]
-    if unknown:
-        errors.add(
-            name,
-            f"Unknown: {', '.join(repr(v) for v in unknown)}; "
-            f"use any of {', '.join(choices.values)}.",
-        )
-    return [value for value in choices.values if value in given]
-
-
-def _text(
-    raw: str | None, name: str, errors: FieldErrors, *, limit: int, missing: str | None = None
-) -> str:
-    value = (raw or "").strip()
-    if not value and missing is not None:
-        errors.add(name, missing)
-    elif len(value) > limit:
-        errors.add(name, f"At most {limit} characters (this has {len(value)}).")
-    return value
-
-
-def _date(raw: Any, name: str, errors: FieldErrors) -> date | None:
-    if raw is None or raw == "":
-        return None
-    if isinstance(raw, date):
-        return raw
-    try:
-        return date.fromisoformat(str(raw))
-    except ValueError:
-        errors.add(name, f"{raw!r} is not a date; use YYYY-MM-DD, e.g. 2026-01-31.")
-        return None
 
 
 def _code(raw: str | None, name: str, errors: FieldErrors, *, what: str) -> str:
@@ -208,55 +101,55 @@ PLAN_EDITABLE = (
 def _plan_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
     """Check and normalise every editable field of a plan."""
     clean: dict[str, Any] = {
-        "name": _text(values.get("name"), "name", errors, limit=120, missing="Name the plan."),
-        "description": _text(values.get("description"), "description", errors, limit=2000),
-        "payment_type": _choice(
+        "name": text_parse(values.get("name"), "name", errors, limit=120, missing="Name the plan."),
+        "description": text_parse(values.get("description"), "description", errors, limit=2000),
+        "payment_type": choice_parse(
             values.get("payment_type") or "",
             "payment_type",
             errors,
             PricePlan.PaymentType,
             "payment type",
         ),
-        "currency": _currency(values.get("currency"), errors),
-        "recurring_fee_amount": _amount(
+        "currency": currency_parse(values.get("currency"), errors),
+        "recurring_fee_amount": amount_parse(
             values.get("recurring_fee_amount"),
             "recurring_fee_amount",
             errors,
             what="The recurring fee",
             missing="A plan needs a price: give its recurring fee (0 for a plan with no fee).",
         ),
-        "recurring_period": _choice(
+        "recurring_period": choice_parse(
             values.get("recurring_period") or PricePlan.Period.MONTH,
             "recurring_period",
             errors,
             PricePlan.Period,
             "period",
         ),
-        "activation_fee_amount": _amount(
+        "activation_fee_amount": amount_parse(
             values.get("activation_fee_amount"),
             "activation_fee_amount",
             errors,
             what="The activation fee",
         ),
-        "proration": _choice(
+        "proration": choice_parse(
             values.get("proration") or PricePlan.Proration.DAILY,
             "proration",
             errors,
             PricePlan.Proration,
             "proration rule",
         ),
-        "tariff_code": _text(values.get("tariff_code"), "tariff_code", errors, limit=40),
-        "eligible_customer_kinds": _choices(
+        "tariff_code": text_parse(values.get("tariff_code"), "tariff_code", errors, limit=40),
+        "eligible_customer_kinds": choices_parse(
             values.get("eligible_customer_kinds"),
             "eligible_customer_kinds",
             errors,
             Customer.Kind,
         ),
-        "eligible_channels": _choices(
+        "eligible_channels": choices_parse(
             values.get("eligible_channels"), "eligible_channels", errors, Channel
         ),
-        "valid_from": _date(values.get("valid_from"), "valid_from", errors),
-        "valid_to": _date(values.get("valid_to"), "valid_to", errors),
+        "valid_from": date_parse(values.get("valid_from"), "valid_from", errors),
+        "valid_to": date_parse(values.get("valid_to"), "valid_to", errors),
     }
     if clean["activation_fee_amount"] is None:
         clean["activation_fee_amount"] = Decimal("0")
@@ -474,9 +367,9 @@ def _allowance_rows(
     seen: dict[tuple[str, str, str], int] = {}
     for index, given in enumerate(allowances):
         prefix = f"allowances.{index}."
-        service = _choice(given.service, f"{prefix}service", errors, Service, "service")
-        scope = _choice(given.scope, f"{prefix}scope", errors, Allowance.Scope, "scope")
-        quantity = _decimal(
+        service = choice_parse(given.service, f"{prefix}service", errors, Service, "service")
+        scope = choice_parse(given.scope, f"{prefix}scope", errors, Allowance.Scope, "scope")
+        quantity = decimal_parse(
             given.quantity,
             f"{prefix}quantity",
             errors,
@@ -580,8 +473,8 @@ def _tier_rows(tiers: Sequence[TierData], currency: str, errors: FieldErrors) ->
     rows: list[_Tier] = []
     for index, given in enumerate(tiers):
         prefix = f"tiers.{index}."
-        service = _choice(given.service, f"{prefix}service", errors, Service, "service")
-        start = _decimal(
+        service = choice_parse(given.service, f"{prefix}service", errors, Service, "service")
+        start = decimal_parse(
             given.from_quantity,
             f"{prefix}from_quantity",
             errors,
@@ -590,7 +483,7 @@ def _tier_rows(tiers: Sequence[TierData], currency: str, errors: FieldErrors) ->
             maximum=QUANTITY_MAX,
             missing="Give where the tier starts (0 for the first).",
         )
-        end = _decimal(
+        end = decimal_parse(
             given.to_quantity,
             f"{prefix}to_quantity",
             errors,
@@ -598,7 +491,7 @@ def _tier_rows(tiers: Sequence[TierData], currency: str, errors: FieldErrors) ->
             places=2,
             maximum=QUANTITY_MAX,
         )
-        price = _amount(
+        price = amount_parse(
             given.unit_price_amount,
             f"{prefix}unit_price_amount",
             errors,
@@ -688,7 +581,7 @@ ADDON_EDITABLE = (
 def _addon_values(
     values: dict[str, Any], errors: FieldErrors, *, own_code: str
 ) -> tuple[dict[str, Any], list[AddOn]]:
-    kind = _choice(values.get("kind") or "", "kind", errors, AddOn.Kind, "kind of add-on")
+    kind = choice_parse(values.get("kind") or "", "kind", errors, AddOn.Kind, "kind of add-on")
     zone = (values.get("zone") or "").strip().upper()
     if kind == AddOn.Kind.ROAMING_PACK and not zone:
         errors.add("zone", "A roaming pack names its zone or country, e.g. EU or US.")
@@ -720,16 +613,18 @@ def _addon_values(
                 "conflicts_with", f"No add-on has the code {', '.join(repr(c) for c in unknown)}."
             )
     clean = {
-        "name": _text(values.get("name"), "name", errors, limit=120, missing="Name the add-on."),
+        "name": text_parse(
+            values.get("name"), "name", errors, limit=120, missing="Name the add-on."
+        ),
         "kind": kind,
-        "price_amount": _amount(
+        "price_amount": amount_parse(
             values.get("price_amount"),
             "price_amount",
             errors,
             what="The price",
             missing="An add-on needs a price (enter 0 for a free one).",
         ),
-        "currency": _currency(values.get("currency"), errors),
+        "currency": currency_parse(values.get("currency"), errors),
         "validity_days": days,
         "stackable": bool(values.get("stackable")),
         "zone": zone,
@@ -831,16 +726,20 @@ DEVICE_EDITABLE = ("name", "kind", "price_amount", "currency", "included_with_pl
 
 def _device_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
     return {
-        "name": _text(values.get("name"), "name", errors, limit=120, missing="Name the device."),
-        "kind": _choice(values.get("kind") or "", "kind", errors, Device.Kind, "kind of device"),
-        "price_amount": _amount(
+        "name": text_parse(
+            values.get("name"), "name", errors, limit=120, missing="Name the device."
+        ),
+        "kind": choice_parse(
+            values.get("kind") or "", "kind", errors, Device.Kind, "kind of device"
+        ),
+        "price_amount": amount_parse(
             values.get("price_amount"),
             "price_amount",
             errors,
             what="The price",
             missing="A device needs a price (enter 0 if it is only given away with plans).",
         ),
-        "currency": _currency(values.get("currency"), errors),
+        "currency": currency_parse(values.get("currency"), errors),
         "included_with_plan_codes": _plan_codes(
             values.get("included_with_plan_codes"), "included_with_plan_codes", errors
         ),
@@ -917,52 +816,3 @@ def device_retire(*, device: Device, actor: User | None) -> Device:
         raise InvalidTransition(f"{device.name} is already retired.")
     device.refresh_from_db()
     return device
-
-
-@transaction.atomic
-def device_items_add(*, device: Device, actor: User | None, serials: Iterable[str]) -> int:
-    """Book serial-numbered units into stock, all or none; returns how many were added.
-
-    Serials are stored upper-case and must be unique across every device, so a unit can be
-    traced from the warehouse to the line it was sold with.
-    """
-    device = Device.objects.select_for_update().get(pk=device.pk)
-    if device.status != Device.Status.ACTIVE:
-        raise InvalidTransition(f"{device.name} is retired; no stock is added to it.")
-    cleaned = [serial.strip().upper() for serial in serials if serial and serial.strip()]
-    problems: list[str] = []
-    if not cleaned:
-        problems.append("Give at least one serial number, one per line.")
-    elif len(cleaned) > SERIALS_MAX:
-        problems.append(f"At most {SERIALS_MAX:,} serial numbers at once ({len(cleaned):,}).")
-    else:
-        malformed = [s for s in cleaned if len(s) > 60 or len(s) < 3 or not SERIAL_PATTERN.match(s)]
-        if malformed:
-            problems.append(
-                f"Not serial numbers (3 to 60 letters, digits, '-', '/', '.', '_'): "
-                f"{', '.join(malformed[:10])}{' …' if len(malformed) > 10 else ''}."
-            )
-        twice = sorted(serial for serial, count in Counter(cleaned).items() if count > 1)
-        if twice:
-            problems.append(f"Pasted more than once: {', '.join(twice[:10])}.")
-        existing = sorted(
-            DeviceItem.objects.filter(serial__in=set(cleaned)).values_list("serial", flat=True)
-        )
-        if existing:
-            problems.append(
-                f"Already in stock: {', '.join(existing[:10])}"
-                f"{f' and {len(existing) - 10} more' if len(existing) > 10 else ''}."
-            )
-    if problems:
-        raise ApplicationError("No stock was added.", fields={"serials": problems})
-    try:
-        with transaction.atomic():
-            DeviceItem.objects.bulk_create(
-                DeviceItem(device=device, serial=serial) for serial in cleaned
-            )
-    except IntegrityError:  # the same serials booked by someone else at the same moment
-        raise ApplicationError(
-            "No stock was added.",
-            fields={"serials": ["Some of these serial numbers were just booked; check again."]},
-        ) from None
-    return len(cleaned)

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from common.auth import frontend_required, require_perm
 from common.errors import ApplicationError
+from common.forms import service_errors_to_form
 from common.roles import BACKOFFICE
-from crm.forms import service_errors_to_form
 from crm.models import User
 from orders.catalog import selectors, services
 from orders.catalog.forms import (
@@ -37,7 +37,9 @@ from orders.catalog.forms import (
     service_errors_to_formset,
     tier_initial,
 )
-from orders.models import AddOn, Device, PricePlan
+from orders.catalog.models import AddOn, Device, PricePlan
+from orders.inventory import selectors as inventory_selectors
+from orders.inventory import services as inventory_services
 from orders.permissions import OrdersPerm
 
 GET_POST = ["GET", "POST"]
@@ -85,7 +87,7 @@ def catalog_home(request: HttpRequest) -> HttpResponse:
         {
             "families": selectors.plan_families(),
             "addons": selectors.addons_all(),
-            "devices": selectors.devices_all(),
+            "devices": inventory_selectors.devices_all(),
             "may_manage": _may_manage(request),
         },
     )
@@ -437,11 +439,11 @@ def device_create(request: HttpRequest) -> HttpResponse:
 
 @frontend_required(BACKOFFICE)
 def device_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    device = selectors.device_get(public_id)
+    device = inventory_selectors.device_get(public_id)
     context = {
         "device": device,
-        "stock": selectors.device_stock(device),
-        "items": selectors.device_items_recent(device),
+        "stock": inventory_selectors.device_stock(device),
+        "items": inventory_selectors.device_items_recent(device),
         "may_manage": _may_manage(request),
     }
     return render(request, "orders/catalog/device_detail.html", context)
@@ -451,7 +453,7 @@ def device_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @frontend_required(BACKOFFICE)
 def device_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     require_perm(request, OrdersPerm.MANAGE_CATALOG)
-    device = selectors.device_get(public_id)
+    device = inventory_selectors.device_get(public_id)
     form = DeviceForm(request.POST or None, initial=DeviceForm.initial_from(device))
     if request.method == "POST" and form.is_valid():
         try:
@@ -468,11 +470,11 @@ def device_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @frontend_required(BACKOFFICE)
 def device_stock_add(request: HttpRequest, public_id: UUID) -> HttpResponse:
     require_perm(request, OrdersPerm.MANAGE_CATALOG)
-    device = selectors.device_get(public_id)
+    device = inventory_selectors.device_get(public_id)
     form = DeviceStockForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            added = services.device_items_add(
+            added = inventory_services.device_items_add(
                 device=device,
                 actor=_actor(request),
                 serials=form.cleaned_data["serials"],
@@ -491,7 +493,7 @@ def device_stock_add(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @frontend_required(BACKOFFICE)
 def device_retire(request: HttpRequest, public_id: UUID) -> HttpResponse:
     require_perm(request, OrdersPerm.MANAGE_CATALOG)
-    device = selectors.device_get(public_id)
+    device = inventory_selectors.device_get(public_id)
     return _confirm(
         request,
         change=lambda: services.device_retire(device=device, actor=_actor(request)),

@@ -1,4 +1,5 @@
-"""Demo stock: a pool of numbers (a few golden and silver ones) and a batch of SIMs.
+"""Demo stock: a pool of numbers (a few golden and silver ones), a batch of SIMs and units of
+the demo devices.
 
 Kept apart from the demo lines (crm/demo.py: +4474…, ICCID issuer 20, IMSI 23415…), so the
 pool never offers a number or SIM a demo line already has. Idempotent: run it any number of
@@ -16,8 +17,16 @@ from django.db import transaction
 from common.money import Money
 from crm.models import User
 from crm.validators import iccid_build
-from orders.inventory.services import msisdn_range_import, sim_allocate, sim_batch_import
-from orders.models import Msisdn, SimBatch, SimCard
+from orders.catalog.demo import DEVICES as DEMO_DEVICES
+from orders.catalog.demo import UNITS_PER_DEVICE
+from orders.catalog.models import Device
+from orders.inventory.models import DeviceItem, Msisdn, SimBatch, SimCard
+from orders.inventory.services import (
+    device_items_add,
+    msisdn_range_import,
+    sim_allocate,
+    sim_batch_import,
+)
 from partners.models import Partner
 
 STANDARD_FIRST = "+447500000000"
@@ -83,3 +92,18 @@ def inventory_demo_ensure(actor: User) -> None:
                 batch=batch,
                 reason="Demo stock for the partner's shop",
             )
+    _device_units_ensure(actor)
+
+
+def _device_units_ensure(actor: User) -> None:
+    """Serial-numbered units of each demo device model on sale."""
+    for demo in DEMO_DEVICES:
+        device = Device.objects.filter(sku=demo.sku, status=Device.Status.ACTIVE).first()
+        if device is None:
+            continue
+        serials = [f"{demo.serial_prefix}-DEMO-{n:05d}" for n in range(1, UNITS_PER_DEVICE + 1)]
+        existing = set(
+            DeviceItem.objects.filter(serial__in=serials).values_list("serial", flat=True)
+        )
+        if missing := [serial for serial in serials if serial not in existing]:
+            device_items_add(device=device, actor=actor, serials=missing)

@@ -10,8 +10,8 @@ from django.conf import settings
 
 from common.money import Money
 from crm.validators import iccid_clean
+from orders.inventory.models import Msisdn, SimBatch, SimCard
 from orders.inventory.selectors import msisdn_pattern_clean, partners_for_allocation
-from orders.models import Msisdn, SimBatch, SimCard
 from partners.models import Partner
 
 

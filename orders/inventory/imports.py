@@ -21,12 +21,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from common.errors import ApplicationError
+from common.errors import ApplicationError, FieldErrors
 from common.money import Money
 from crm.models import Subscriber, User
-from crm.services import FieldErrors
 from crm.validators import iccid_clean, imsi_clean, msisdn_clean, msisdn_display
-from orders.models import InventoryEvent, Msisdn, SimBatch, SimCard
+from orders.inventory.models import InventoryEvent, Msisdn, SimBatch, SimCard
 
 REASON_MAX = 200
 INSERT_CHUNK = 5000

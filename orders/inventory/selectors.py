@@ -1,4 +1,5 @@
-"""Reads of the number pool and SIM stock: scoped lists, searches, counts and histories."""
+"""Reads of the number pool, SIM stock and device units: scoped lists, searches, counts and
+histories, and device models with how many units are ready to sell."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from django.shortcuts import get_object_or_404
 from common.roles import BACKOFFICE
 from crm.models import Subscriber
 from crm.validators import msisdn_to_e164
-from orders.models import InventoryEvent, Msisdn, SimBatch, SimCard
+from orders.catalog.models import Device
+from orders.inventory.models import DeviceItem, InventoryEvent, Msisdn, SimBatch, SimCard
 from orders.permissions import OrdersPerm
 from partners.models import Partner
 from partners.selectors import partner_of
@@ -233,3 +235,46 @@ def sim_history(sim: SimCard) -> QuerySet[InventoryEvent]:
 
 def partners_for_allocation() -> QuerySet[Partner]:
     return Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("path")
+
+
+# --- device models with their stock --------------------------------------------------------
+
+
+def _with_stock(devices: QuerySet[Device]) -> QuerySet[Device]:
+    return devices.annotate(
+        in_stock=Count("items", filter=Q(items__status=DeviceItem.Status.IN_STOCK))
+    )
+
+
+def device_get(public_id: UUID | str) -> Device:
+    return get_object_or_404(_with_stock(Device.objects.all()), public_id=public_id)
+
+
+def devices_all() -> QuerySet[Device]:
+    return _with_stock(Device.objects.all()).order_by("status", "kind", "name")
+
+
+def devices_on_sale(*, kind: str | None = None) -> QuerySet[Device]:
+    """Device models on sale, each with `in_stock`: its units ready to be sold."""
+    devices = Device.objects.filter(status=Device.Status.ACTIVE)
+    if kind:
+        devices = devices.filter(kind=kind)
+    return _with_stock(devices).order_by("kind", "price_amount", "name")
+
+
+def device_stock(device: Device) -> list[dict[str, Any]]:
+    """How many units of the device are in each status, every status listed."""
+    counts = dict(
+        DeviceItem.objects.filter(device=device)
+        .values("status")
+        .annotate(count=Count("pk"))
+        .values_list("status", "count")
+    )
+    return [
+        {"status": status, "label": label, "count": counts.get(status, 0)}
+        for status, label in DeviceItem.Status.choices
+    ]
+
+
+def device_items_recent(device: Device, *, limit: int = 50) -> QuerySet[DeviceItem]:
+    return DeviceItem.objects.filter(device=device).order_by("-created_at", "-pk")[:limit]

@@ -21,8 +21,8 @@ from django_htmx.middleware import HtmxDetails
 
 from common.auth import frontend_required, require_perm
 from common.errors import ApplicationError
+from common.forms import service_errors_to_form
 from common.roles import BACKOFFICE
-from crm.forms import service_errors_to_form
 from crm.models import User
 from crm.validators import msisdn_display
 from orders.inventory import selectors, services
@@ -34,7 +34,7 @@ from orders.inventory.forms import (
     SimBatchImportForm,
     SimFilterForm,
 )
-from orders.models import Msisdn, SimCard
+from orders.inventory.models import Msisdn, SimCard
 from orders.permissions import OrdersPerm
 
 PAGE_SIZE = 50

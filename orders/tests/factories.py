@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import factory
 
-from orders.models import AddOn, Allowance, ChargingTier, Device, DeviceItem, PricePlan, Service
+from orders.catalog.models import AddOn, Allowance, ChargingTier, Device, PricePlan, Service
+from orders.inventory.models import DeviceItem
 
 
 class PricePlanFactory(factory.django.DjangoModelFactory):
@@ -20,7 +21,7 @@ class PricePlanFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Plan {n}")
     payment_type = PricePlan.PaymentType.POSTPAID
     currency = "GBP"
-    recurring_fee_amount = Decimal("18.0000")
+    recurring_fee_amount = Decimal("18.00")
     status = PricePlan.Status.PUBLISHED
 
 
@@ -42,7 +43,7 @@ class ChargingTierFactory(factory.django.DjangoModelFactory):
     service = Service.SMS
     from_quantity = Decimal("0")
     to_quantity = None
-    unit_price_amount = Decimal("0.1000")
+    unit_price_amount = Decimal("0.10")
 
 
 class AddOnFactory(factory.django.DjangoModelFactory):
@@ -55,7 +56,7 @@ class AddOnFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"addon-{n}")
     name = factory.Sequence(lambda n: f"Add-on {n}")
     kind = AddOn.Kind.DATA_BOOSTER
-    price_amount = Decimal("5.0000")
+    price_amount = Decimal("5.00")
     currency = "GBP"
     validity_days = 30
 
@@ -74,7 +75,7 @@ class DeviceFactory(factory.django.DjangoModelFactory):
     sku = factory.Sequence(lambda n: f"DEV-{n:04d}")
     name = factory.Sequence(lambda n: f"Device {n}")
     kind = Device.Kind.ROUTER
-    price_amount = Decimal("49.0000")
+    price_amount = Decimal("49.00")
     currency = "GBP"
 
 

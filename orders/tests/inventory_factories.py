@@ -8,7 +8,7 @@ import factory
 
 from crm.tests.factories import UserFactory
 from crm.validators import iccid_build
-from orders.models import Msisdn, SimBatch, SimCard
+from orders.inventory.models import Msisdn, SimBatch, SimCard
 
 
 class MsisdnFactory(factory.django.DjangoModelFactory):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from common.roles import Role
 from crm.models import Account
-from crm.services import subscriber_create, subscriber_resume, subscriber_suspend
+from crm.services import subscriber_create
 from crm.tests.factories import (
     AccountFactory,
     CustomerFactory,
@@ -18,6 +18,7 @@ from crm.tests.factories import (
     UserFactory,
     iccid_for,
 )
+from orders.lines import line_resume, line_suspend
 
 ROLES_AND_HOME_STATUS = [
     ("csr", 403),
@@ -73,7 +74,7 @@ def test_my_account_is_for_subscribers_and_shows_only_their_own(
 )
 def test_line_page_is_only_for_the_lines_owner(client, request, line, csr, role, status):
     # given
-    subscriber_suspend(subscriber=line, actor=csr, reason="Phone reported lost")
+    line_suspend(subscriber=line, actor=csr, reason="Phone reported lost", channel="console")
     sign_in_as(client, request, role)
     # when
     response = client.get(reverse("selfcare:line-detail", args=[line.public_id]))
@@ -155,9 +156,11 @@ def test_subscriber_without_a_customer_record_is_told_what_to_do(client, db):
 def test_line_page_shows_status_history_without_naming_staff(client, subscriber, line, csr):
     # given
     with time_machine.travel(datetime(2025, 3, 1, 9, 30, tzinfo=UTC), tick=False):
-        line = subscriber_suspend(subscriber=line, actor=csr, reason="Phone reported lost")
+        line = line_suspend(
+            subscriber=line, actor=csr, reason="Phone reported lost", channel="console"
+        ).subscriber
     with time_machine.travel(datetime(2025, 3, 4, 14, 0, tzinfo=UTC), tick=False):
-        subscriber_resume(subscriber=line, actor=csr, reason="Phone found")
+        line_resume(subscriber=line, actor=csr, reason="Phone found", channel="console")
     client.force_login(subscriber)
     # when
     response = client.get(reverse("selfcare:line-detail", args=[line.public_id]))
@@ -191,4 +194,4 @@ def test_line_created_through_the_service_shows_new_as_its_first_state(client, s
     # when
     response = client.get(reverse("selfcare:line-detail", args=[line.public_id]))
     # then
-    assert [(c.old_label, c.new_label) for c in response.context["history"]] == [("New", "Pending")]
+    assert [(c.old_label, c.new_label) for c in response.context["history"]] == [("New", "Active")]

@@ -35,7 +35,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from crm.demo import DEMO_DOMAIN, demo_load
+from crm.demo import DEMO_DOMAIN
+from crm.management.demo import demo_load
 from crm.models import Account, Subscriber, User
 from crm.selectors import customer_search
 

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from crm.demo import DEMO_PASSWORD, DEMO_USERS, demo_load
+from crm.demo import DEMO_PASSWORD, DEMO_USERS
+from crm.management.demo import demo_load
 
 
 class Command(BaseCommand):

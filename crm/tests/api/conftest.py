@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from crm.api_keys import api_key_issue
-from crm.permissions import API_KEY_GRANTABLE, CrmPerm
+from common.api_keys import api_key_issue
+from common.roles import api_key_grantable
+from crm.permissions import CrmPerm
 from crm.tests.factories import CustomerFactory, PartnerFactory
 
 # Every persona of the role matrices. `key_full` holds every permission a key can be given;
@@ -54,7 +55,7 @@ def issue_key(admin: Any) -> Callable[..., str]:
 
 @pytest.fixture
 def key_full(issue_key: Callable[..., str]) -> str:
-    return issue_key(*API_KEY_GRANTABLE, name="Integrator")
+    return issue_key(*api_key_grantable(), name="Integrator")
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from crm.api_keys import api_key_revoke
-from crm.models import ApiKey, Customer, Subscriber, SubscriberEvent
+from common.api_keys import api_key_revoke
+from common.models import ApiKey
+from crm.models import Customer, Subscriber, SubscriberEvent
 from crm.permissions import CrmPerm
 from crm.tests.api.conftest import error
 

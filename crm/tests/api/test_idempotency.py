@@ -10,9 +10,14 @@ from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from crm.models import Customer, IdempotencyRecord, Subscriber
-from crm.tasks import idempotency_records_purge_task
-from crm.tests.factories import SubscriberFactory, UserFactory, iccid_for
+from common.models import IdempotencyRecord
+from common.tasks import idempotency_records_purge_task
+from crm.models import Customer
+from crm.tests.factories import SubscriberFactory, UserFactory
+from orders.inventory.models import Msisdn, SimCard
+from orders.models import Order
+from orders.tests.factories import PricePlanFactory
+from orders.tests.inventory_factories import MsisdnFactory, SimCardFactory
 
 URL = "/api/v1/customers/"
 BODY = {"kind": "business", "company_name": "Acme Haulage Ltd"}
@@ -89,6 +94,7 @@ def test_retried_suspend_is_recorded_once(api_as, line):
         )
         assert response.status_code == 200
     assert line.events.filter(new_status="suspended").count() == 1
+    assert Order.objects.filter(subscriber=line, type="suspend").count() == 1
 
 
 def test_old_keys_are_purged_by_the_beat_task(csr):
@@ -112,32 +118,35 @@ def test_old_keys_are_purged_by_the_beat_task(csr):
 
 @pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_retries_connect_one_line():
+def test_concurrent_retries_place_one_new_connection_order():
     if connection.vendor != "postgresql":
         pytest.skip("row-level concurrency needs PostgreSQL")
-    # given
+    # given a new connection (the only way to connect a line) sent twice at once with one key
     from django.contrib.auth.models import Group
 
     csr = UserFactory()
     csr.groups.add(Group.objects.get(name="CSR"))
     account = SubscriberFactory().account
+    MsisdnFactory(number="+447400777000")
     body = {
+        "type": "new_connection",
         "account": str(account.public_id),
+        "plan": str(PricePlanFactory().public_id),
         "msisdn": "07400 777000",
-        "iccid": iccid_for(777),
-        "imsi": "234100000777000",
+        "iccid": SimCardFactory().iccid,
     }
     barrier = threading.Barrier(2)
-    statuses: list[int] = []
+    responses: list[tuple[int, dict, str | None]] = []
 
     def send() -> None:
         client = APIClient()
         client.force_authenticate(csr)
         barrier.wait()
         response = client.post(
-            "/api/v1/subscribers/", body, format="json", headers={"Idempotency-Key": "connect-1"}
+            "/api/v1/orders/", body, format="json", headers={"Idempotency-Key": "connect-1"}
         )
-        statuses.append(response.status_code)
+        replayed = response.headers.get("Idempotent-Replayed")
+        responses.append((response.status_code, response.json(), replayed))
         connections.close_all()
 
     # when
@@ -146,6 +155,15 @@ def test_concurrent_retries_connect_one_line():
         thread.start()
     for thread in threads:
         thread.join()
-    # then
-    assert statuses == [201, 201]
-    assert Subscriber.objects.filter(msisdn="+447400777000").count() == 1
+    # then both answer the one order, and the number and SIM are reserved for it alone
+    assert [status for status, _, _ in responses] == [201, 201]
+    assert responses[0][1] == responses[1][1]
+    assert sorted(str(replayed) for _, _, replayed in responses) == ["None", "true"]
+    order = Order.objects.get()
+    assert responses[0][1]["number"] == order.number
+    number = Msisdn.objects.get(number="+447400777000")
+    assert (number.status, number.reservation_ref) == ("reserved", order.number)
+    assert list(SimCard.objects.values_list("status", "reservation_ref")) == [
+        ("reserved", order.number)
+    ]
+    assert IdempotencyRecord.objects.get().key == "connect-1"

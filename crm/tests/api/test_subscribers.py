@@ -1,10 +1,26 @@
+"""Subscribers (lines) through the API: the list, the detail with what the line holds, and the
+service changes, each placed as an order through the API channel and completed at once."""
+
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+from decimal import Decimal
 
+import pytest
+import time_machine
+
+from billing.models import AllowanceGrant, Charge
+from billing.services import allowance_grant
 from crm.models import Customer, Subscriber, SubscriberEvent
 from crm.tests.api.conftest import error, invalid, matrix
-from crm.tests.factories import AccountFactory, SubscriberFactory, iccid_for
+from crm.tests.factories import SubscriberFactory, iccid_for
+from orders.inventory.models import Msisdn, SimCard
+from orders.lines import line_activate
+from orders.models import Order, SubscriberAddOn
+from orders.placing import order_addon_create, order_plan_change_create, order_sim_swap_create
+from orders.services import order_place
+from orders.tests.factories import AddOnFactory, AllowanceFactory, PricePlanFactory
+from orders.tests.inventory_factories import MsisdnFactory, SimCardFactory
 
 LIST_URL = "/api/v1/subscribers/"
 
@@ -15,6 +31,17 @@ def detail_url(subscriber: Subscriber) -> str:
 
 def action_url(subscriber: Subscriber, action: str) -> str:
     return f"/api/v1/subscribers/{subscriber.public_id}/{action}/"
+
+
+APRIL_16 = dt.datetime(2026, 4, 16, 9, tzinfo=dt.UTC)  # day 16 of April's 30-day bill period
+
+
+@pytest.fixture
+def plan_30(db):
+    """£30 a month with 10 GB, prorated by the day."""
+    plan = PricePlanFactory(code="basic", name="Basic 10GB", recurring_fee_amount=Decimal("30"))
+    AllowanceFactory(plan=plan, service="data", quantity=Decimal("10240"))
+    return plan
 
 
 @pytest.fixture
@@ -90,6 +117,8 @@ def test_subscriber_list_shows_the_msisdn_in_e164_and_identifies_by_public_ids(a
         "status": "active",
         "status_changed_at": None,
         "allowed_transitions": ["suspended", "terminated"],
+        "plan": None,
+        "plan_started_on": None,
         "account": {
             "public_id": str(account.public_id),
             "number": account.number,
@@ -104,6 +133,58 @@ def test_subscriber_list_shows_the_msisdn_in_e164_and_identifies_by_public_ids(a
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
     }
+
+
+def test_subscriber_list_shows_the_plan_each_line_is_on(api_as, customer, plan_30):
+    # given
+    on_plan = SubscriberFactory(
+        account__customer=customer, plan=plan_30, plan_started_on=dt.date(2026, 3, 1)
+    )
+    # when
+    (row,) = api_as("subscriber").get(LIST_URL).json()["results"]
+    # then
+    assert row["public_id"] == str(on_plan.public_id)
+    assert row["plan"] == {
+        "public_id": str(plan_30.public_id),
+        "code": "basic",
+        "version": 1,
+        "name": "Basic 10GB",
+    }
+    assert row["plan_started_on"] == "2026-03-01"
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    matrix(
+        csr=405,
+        supervisor=405,
+        admin=405,
+        reseller_a=405,
+        reseller_b=405,
+        subscriber=405,
+        other_subscriber=405,
+        anonymous=401,
+        key_full=405,
+        key_without=405,
+    ),
+)
+def test_lines_are_not_created_here_but_by_new_connection_orders(persona, status, api_as, line):
+    # given a body the old create endpoint took
+    body = {
+        "account": str(line.account.public_id),
+        "msisdn": "07400 654321",
+        "iccid": iccid_for(900_001),
+        "imsi": "234100000900001",
+    }
+    # when
+    response = api_as(persona).post(LIST_URL, body, format="json")
+    # then
+    assert response.status_code == status
+    if status == 405:
+        assert response.json() == error('Method "POST" not allowed.', "method_not_allowed")
+    assert list(Subscriber.objects.all()) == [line]
+    assert not SubscriberEvent.objects.exists()
+    assert not Order.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -141,7 +222,6 @@ def test_subscriber_list_msisdn_filter_never_widens_the_callers_scope(api_as, li
         ({"imsi": "234109990000777"}, {"bravo"}),
         ({"imsi": "234 109 990 000 777"}, {"bravo"}),
     ],
-    ids=lambda v: str(v),
 )
 def test_subscriber_list_filters(query, expected, api_as, lines):
     # when
@@ -192,176 +272,92 @@ def test_subscriber_detail_is_scoped(persona, status, api_as, line):
         assert response.json()["msisdn"] == "+447400123456"
 
 
-# --- create -----------------------------------------------------------------------------------
-
-
-def _new_line(on_account, **changes) -> dict:
-    return {
-        "account": str(on_account.public_id),
-        "msisdn": "07400 654321",
-        "iccid": iccid_for(900_001),
-        "imsi": "234100000900001",
-        **changes,
-    }
-
-
-@pytest.mark.parametrize(
-    ("persona", "status"),
-    matrix(
-        csr=201,
-        supervisor=201,
-        admin=201,
-        reseller_a=403,
-        reseller_b=403,
-        subscriber=403,
-        other_subscriber=403,
-        anonymous=401,
-        key_full=201,
-        key_without=403,
-    ),
-)
-def test_subscriber_create_needs_manage_customer(persona, status, api_as, line):
+@time_machine.travel(APRIL_16, tick=False)
+def test_subscriber_detail_shows_the_plan_add_ons_and_allowances_the_line_holds(
+    api_as, csr, customer, plan_30
+):
+    # given Ada's line activated today on the £30 plan (10 GB until the bill date, 1 GB used),
+    # with a 30-day pack of 100 on-net minutes bought since, and an add-on and a gift that ended
+    line = SubscriberFactory(
+        account__customer=customer,
+        status="pending",
+        plan=plan_30,
+        plan_started_on=dt.date(2026, 4, 16),
+    )
+    activation = line_activate(subscriber=line, actor=csr, reason="Shop sale", channel="console")
+    line.refresh_from_db()
+    pack = AddOnFactory(code="minutes-100", name="100 minutes", kind="voice_pack")
+    AllowanceFactory(
+        plan=None, addon=pack, service="voice", scope="on_net", quantity=Decimal("100")
+    )
+    bought = order_place(
+        order=order_addon_create(actor=csr, channel="console", subscriber=line, addon=pack),
+        actor=csr,
+    )
+    AllowanceGrant.objects.filter(subscriber=line, service="data").update(used=Decimal("1024.5"))
+    SubscriberAddOn.objects.create(
+        subscriber=line,
+        addon=AddOnFactory(code="old-booster"),
+        order=bought,
+        activated_at=APRIL_16 - dt.timedelta(days=40),
+        expires_at=APRIL_16 - dt.timedelta(days=10),
+    )
+    allowance_grant(
+        subscriber=line,
+        service="sms",
+        quantity=Decimal("50"),
+        source_key="gift:welcome",
+        description="Welcome gift",
+        actor=csr,
+        valid_from=APRIL_16 - dt.timedelta(days=40),
+        valid_until=APRIL_16 - dt.timedelta(days=10),
+    )
     # when
-    response = api_as(persona).post(LIST_URL, _new_line(line.account), format="json")
+    response = api_as("subscriber").get(detail_url(line))
     # then
-    assert response.status_code == status
-    assert Subscriber.objects.filter(msisdn="+447400654321").exists() is (status == 201)
-
-
-def test_subscriber_create_answers_a_pending_line_in_e164(api_as, csr, line):
-    # when
-    response = api_as("csr").post(LIST_URL, _new_line(line.account), format="json")
-    # then
+    assert response.status_code == 200
     body = response.json()
-    assert (body["msisdn"], body["status"], body["account"]["number"]) == (
-        "+447400654321",
-        "pending",
-        line.account.number,
-    )
-    event = SubscriberEvent.objects.get(subscriber__public_id=body["public_id"])
-    assert (event.new_status, event.actor, event.reason) == ("pending", csr, "New connection")
-
-
-def test_subscriber_create_can_activate_at_once(api_as, line):
-    # when
-    response = api_as("csr").post(
-        LIST_URL, _new_line(line.account, activate=True, reason="Shop sale"), format="json"
-    )
-    # then
-    assert response.status_code == 201
-    assert response.json()["status"] == "active"
-    created = Subscriber.objects.get(public_id=response.json()["public_id"])
-    assert list(created.events.values_list("new_status", "reason")) == [
-        ("active", "Shop sale"),
-        ("pending", "Shop sale"),
+    assert body["plan"] == {
+        "public_id": str(plan_30.public_id),
+        "code": "basic",
+        "version": 1,
+        "name": "Basic 10GB",
+    }
+    assert body["plan_started_on"] == "2026-04-16"
+    assert body["addons"] == [
+        {
+            "code": "minutes-100",
+            "name": "100 minutes",
+            "kind": "voice_pack",
+            "activated_at": "2026-04-16T10:00:00+01:00",
+            "expires_at": "2026-05-16T10:00:00+01:00",
+            "order": bought.number,
+        }
     ]
-
-
-def test_subscriber_create_with_activation_needs_the_status_permission(api_as, issue_key, line):
-    # given: a key that may connect lines and see them, but not change their status
-    client = api_as("anonymous")
-    key = issue_key("crm.manage_customer", "crm.view_any_customer")
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    # when
-    response = client.post(LIST_URL, _new_line(line.account, activate=True), format="json")
-    # then
-    assert response.status_code == 403
-    assert response.json() == error(
-        "Your role or API key may not activate lines.", "permission_denied"
-    )
-    assert not Subscriber.objects.filter(msisdn="+447400654321").exists()
-
-
-BAD_LUHN = iccid_for(900_001)[:-1] + str((int(iccid_for(900_001)[-1]) + 1) % 10)
-
-
-@pytest.mark.parametrize(
-    ("changes", "fields"),
-    [
-        (
-            {"msisdn": "+44 20 7946 0000"},
-            {"msisdn": ["'+44 20 7946 0000' is not a mobile number."]},
-        ),
-        ({"msisdn": "12345"}, {"msisdn": ["'12345' is not a valid phone number."]}),
-        (
-            {"msisdn": "+33 6 12 34 56 78"},
-            {
-                "msisdn": [
-                    "'+33 6 12 34 56 78' is a number of FR, not of the operator's country (GB)."
-                ]
-            },
-        ),
-        (
-            {"msisdn": "+447400123456"},
-            {"msisdn": ["This MSISDN belongs to another live subscriber."]},
-        ),
-        (
-            {"iccid": BAD_LUHN},
-            {"iccid": ["The ICCID's check digit is wrong: check it was typed correctly."]},
-        ),
-        (
-            {"iccid": "LINE-ICCID"},
-            {"iccid": ["This SIM (ICCID) belongs to another live subscriber."]},
-        ),
-        ({"iccid": "8944"}, {"iccid": ["An ICCID has 19 or 20 digits; this has 4."]}),
-        ({"imsi": "12345"}, {"imsi": ["An IMSI has exactly 15 digits."]}),
-        (
-            {"msisdn": "", "iccid": ""},
-            {"msisdn": ["This field may not be blank."], "iccid": ["This field may not be blank."]},
-        ),
-        (
-            {"account": "00000000-0000-4000-8000-000000000000"},
-            {"account": ["There is no account with this id."]},
-        ),
-    ],
-    ids=[
-        "landline",
-        "short",
-        "foreign",
-        "duplicate-msisdn",
-        "iccid-luhn",
-        "duplicate-iccid",
-        "iccid-length",
-        "imsi",
-        "blank",
-        "unknown-account",
-    ],
-)
-def test_subscriber_create_refuses_bad_input_and_writes_nothing(changes, fields, api_as, line):
-    # given
-    if changes.get("iccid") == "LINE-ICCID":
-        changes = {**changes, "iccid": line.iccid}
-    # when
-    response = api_as("csr").post(LIST_URL, _new_line(line.account, **changes), format="json")
-    # then
-    assert response.status_code == 400
-    assert response.json() == invalid(**fields)
-    assert list(Subscriber.objects.all()) == [line]
-    assert not SubscriberEvent.objects.exists()
-
-
-def test_subscriber_create_reuses_a_number_whose_line_was_terminated(api_as, line):
-    # given
-    line.status = Subscriber.Status.TERMINATED
-    line.save(update_fields=["status"])
-    # when
-    response = api_as("csr").post(
-        LIST_URL, _new_line(line.account, msisdn="07400 123456"), format="json"
-    )
-    # then
-    assert response.status_code == 201
-    assert Subscriber.objects.filter(msisdn="+447400123456").count() == 2
-
-
-def test_subscriber_create_on_a_closed_account_is_refused(api_as, customer):
-    # given
-    closed = AccountFactory(customer=customer, status="closed")
-    # when
-    response = api_as("csr").post(LIST_URL, _new_line(closed), format="json")
-    # then
-    assert response.status_code == 400
-    assert response.json() == invalid(account=[f"Account {closed.number} is closed."])
-    assert not Subscriber.objects.exists()
+    assert body["allowances"] == [
+        {
+            "service": "data",
+            "scope": "all",
+            "zone": "",
+            "quantity": "10240.00",
+            "used": "1024.50",
+            "remaining": "9215.50",
+            "valid_from": "2026-04-16T10:00:00+01:00",
+            "valid_until": "2026-05-01T00:00:00+01:00",
+            "origin": f"Basic 10GB ({activation.number})",
+        },
+        {
+            "service": "voice",
+            "scope": "on_net",
+            "zone": "",
+            "quantity": "100.00",
+            "used": "0.00",
+            "remaining": "100.00",
+            "valid_from": "2026-04-16T10:00:00+01:00",
+            "valid_until": "2026-05-16T10:00:00+01:00",
+            "origin": f"100 minutes ({bought.number})",
+        },
+    ]
 
 
 # --- status changes ---------------------------------------------------------------------------
@@ -403,8 +399,10 @@ def test_status_change_fetches_in_scope_before_checking_the_permission(
     line.refresh_from_db()
     assert line.status == (after if status == 200 else before)
     assert SubscriberEvent.objects.filter(subscriber=line).count() == (status == 200)
+    assert Order.objects.filter(subscriber=line, type=action).count() == (status == 200)
     if status == 200:
         assert response.json()["status"] == after
+        assert response.json()["order"]["type"] == action
     if status == 403:
         assert response.json() == error(
             "Your role or API key may not do this.", "permission_denied"
@@ -424,6 +422,11 @@ def test_terminate_needs_the_terminate_permission(persona, status, api_as, line)
     line.refresh_from_db()
     assert line.status == ("terminated" if status == 200 else "active")
     assert SubscriberEvent.objects.filter(subscriber=line).exists() is (status == 200)
+    assert Order.objects.filter(subscriber=line).exists() is (status == 200)
+    if status == 403:
+        assert response.json() == error(
+            "Your role or API key may not terminate lines.", "permission_denied"
+        )
 
 
 def test_status_change_is_audited_with_who_and_why(api_as, csr, line):
@@ -443,13 +446,39 @@ def test_status_change_is_audited_with_who_and_why(api_as, csr, line):
     )
 
 
+def test_status_change_answers_the_line_with_the_order_that_made_it(api_as, csr, line):
+    # when
+    response = api_as("csr").post(
+        action_url(line, "suspend"), {"reason": "Phone reported stolen"}, format="json"
+    )
+    # then
+    assert response.status_code == 200
+    order = Order.objects.get(subscriber=line)
+    assert (order.type, order.status, order.channel, order.placed_by, order.reason) == (
+        "suspend",
+        "completed",
+        "api",
+        csr,
+        "Phone reported stolen",
+    )
+    body = response.json()
+    assert body["order"] == {
+        "public_id": str(order.public_id),
+        "number": order.number,
+        "type": "suspend",
+        "status": "completed",
+    }
+    assert (body["public_id"], body["status"]) == (str(line.public_id), "suspended")
+    assert (body["plan"], body["addons"], body["allowances"]) == (None, [], [])
+
+
 @pytest.mark.parametrize(
     ("action", "before", "message"),
     [
-        ("resume", "active", "+44 7400 123456 is not suspended."),
-        ("activate", "active", "+44 7400 123456 is active; it cannot become active."),
-        ("suspend", "terminated", "+44 7400 123456 is terminated; it cannot become suspended."),
-        ("terminate", "terminated", "+44 7400 123456 is terminated; it cannot become terminated."),
+        ("resume", "active", "+44 7400 123456 is active; it cannot be resumed."),
+        ("activate", "active", "+44 7400 123456 is active; it cannot be activated."),
+        ("suspend", "terminated", "+44 7400 123456 is terminated; it cannot be suspended."),
+        ("terminate", "terminated", "+44 7400 123456 is terminated; it cannot be terminated."),
     ],
 )
 def test_a_status_change_the_line_does_not_allow_answers_409(action, before, message, api_as, line):
@@ -465,6 +494,7 @@ def test_a_status_change_the_line_does_not_allow_answers_409(action, before, mes
     line.refresh_from_db()
     assert line.status == before
     assert not SubscriberEvent.objects.exists()
+    assert not Order.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -485,3 +515,100 @@ def test_a_status_change_needs_a_reason(payload, fields, api_as, line):
     line.refresh_from_db()
     assert line.status == "active"
     assert not SubscriberEvent.objects.exists()
+    assert not Order.objects.exists()
+
+
+@time_machine.travel(APRIL_16, tick=False)
+def test_terminate_ends_everything_the_line_holds_and_credits_its_unused_days(
+    api_as, csr, supervisor, customer, plan_30
+):
+    # given Ada's line on the £30 monthly plan billed on the 1st, its number from the pool and
+    # its SIM from stock, with 10 GB until the bill date, a 30-day add-on, a plan change waiting
+    # for the bill date and a SIM swap still in draft
+    number = MsisdnFactory(number="+447500000123", status="assigned")
+    sim = SimCardFactory(status="assigned")
+    line = SubscriberFactory(
+        account__customer=customer,
+        account__bill_cycle_day=1,
+        msisdn=number.number,
+        iccid=sim.iccid,
+        imsi=sim.imsi,
+        plan=plan_30,
+        plan_started_on=dt.date(2026, 3, 1),
+    )
+    grant = allowance_grant(
+        subscriber=line,
+        service="data",
+        quantity=Decimal("10240"),
+        source_key="plan:before",
+        description="Basic 10GB",
+        actor=csr,
+        valid_until=dt.datetime(2026, 4, 30, 23, tzinfo=dt.UTC),
+    )
+    add_on = order_place(
+        order=order_addon_create(
+            actor=csr, channel="console", subscriber=line, addon=AddOnFactory()
+        ),
+        actor=csr,
+    )
+    plan_change = order_place(
+        order=order_plan_change_create(
+            actor=csr,
+            channel="console",
+            subscriber=line,
+            plan=PricePlanFactory(code="max", recurring_fee_amount=Decimal("45")),
+            effective="next_bill_date",
+        ),
+        actor=csr,
+    )
+    spare = SimCardFactory()
+    sim_swap = order_sim_swap_create(
+        actor=csr, channel="console", subscriber=line, iccid=spare.iccid, reason="Cracked SIM"
+    )
+    assert (add_on.status, plan_change.status, sim_swap.status) == (
+        "completed",
+        "submitted",
+        "draft",
+    )
+    # when
+    response = api_as("supervisor").post(
+        action_url(line, "terminate"), {"reason": "Moved abroad"}, format="json"
+    )
+    # then the line ends, through a terminate order placed and completed through the API
+    assert response.status_code == 200
+    body = response.json()
+    terminate = Order.objects.get(subscriber=line, type="terminate")
+    assert (terminate.status, terminate.channel, terminate.placed_by) == (
+        "completed",
+        "api",
+        supervisor,
+    )
+    assert body["order"] == {
+        "public_id": str(terminate.public_id),
+        "number": terminate.number,
+        "type": "terminate",
+        "status": "completed",
+    }
+    assert (body["status"], body["allowed_transitions"]) == ("terminated", [])
+    assert (body["addons"], body["allowances"]) == ([], [])
+    line.refresh_from_db()
+    assert line.status == "terminated"
+    event = SubscriberEvent.objects.get(subscriber=line, new_status="terminated")
+    assert (event.old_status, event.actor, event.reason) == ("active", supervisor, "Moved abroad")
+    # the number rests in quarantine and the SIM is blocked
+    assert Msisdn.objects.get(pk=number.pk).status == "quarantined"
+    assert SimCard.objects.get(pk=sim.pk).status == "blocked"
+    # allowances and add-ons end now
+    grant.refresh_from_db()
+    assert grant.valid_until == APRIL_16
+    assert not AllowanceGrant.objects.filter(subscriber=line, valid_until__gt=APRIL_16).exists()
+    assert list(SubscriberAddOn.objects.filter(subscriber=line).values_list("expires_at")) == [
+        (APRIL_16,)
+    ]
+    # the line's open orders are cancelled, and the spare SIM goes back to stock
+    assert Order.objects.get(pk=plan_change.pk).status == "cancelled"
+    assert Order.objects.get(pk=sim_swap.pk).status == "cancelled"
+    assert SimCard.objects.get(pk=spare.pk).status == "in_stock"
+    # the plan's unused days (16 to 30 April, 15 of 30) are credited
+    credit = Charge.objects.get(subscriber=line, kind="proration_credit")
+    assert (credit.amount, credit.currency) == (Decimal("-15.0000"), "GBP")

@@ -6,9 +6,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from common.api_keys import api_key_authenticate, api_key_issue
+from common.models import ApiKey
 from common.roles import Role
-from crm.api_keys import api_key_authenticate, api_key_issue
-from crm.models import Account, ApiKey, Customer, Subscriber
+from crm.models import Account, Customer, Subscriber
 from crm.tests.factories import (
     AccountFactory,
     CustomerFactory,
@@ -231,7 +232,7 @@ def test_issuing_a_key_with_a_permission_that_is_not_grantable_is_refused(client
     # when
     response = client.post(
         reverse("crm:api-key-create"),
-        {"name": "Sneaky", "permissions": ["crm.manage_api_keys"]},
+        {"name": "Sneaky", "permissions": ["common.manage_api_keys"]},
     )
     # then
     assert response.status_code == 200

@@ -33,6 +33,7 @@ def test_two_concurrent_sales_of_one_msisdn_leave_one_line():
                 msisdn="+447400999000",
                 iccid=iccid_for(9000 + index),
                 imsi=f"23410000000900{index}",
+                reason="New connection",
             )
             outcomes.append("sold")
         except ApplicationError as exc:

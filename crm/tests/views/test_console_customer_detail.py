@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
+from decimal import Decimal
 
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from billing.models import AllowanceGrant
+from common.roles import permissions_from_names
 from crm.models import Address, Interaction, KycDocument
-from crm.services import subscriber_suspend
-from crm.tests.factories import AccountFactory, InteractionFactory, SubscriberFactory
+from crm.tests.factories import (
+    AccountFactory,
+    InteractionFactory,
+    SubscriberFactory,
+    UserFactory,
+)
+from orders.lines import line_suspend
+from orders.placing import order_new_connection_create
+from orders.services import order_place
+from orders.tests.factories import AddOnFactory, AllowanceFactory, PricePlanFactory
+from orders.tests.inventory_factories import MsisdnFactory, SimCardFactory
+
+APRIL_10 = dt.datetime(2026, 4, 10, 9, tzinfo=dt.UTC)
 
 
 def _url(customer):
@@ -76,44 +92,87 @@ def test_business_shows_company_number_instead_of_birth_date(csr_client):
     assert "Date of birth" not in html
 
 
+def _row(html, line):
+    return html.split(f'id="line-{line.public_id}"')[1].split("</tr>")[0]
+
+
 def test_csr_may_suspend_but_not_terminate(csr_client, line, customer):
     # when
     html = csr_client.get(_url(customer)).content.decode()
     # then
-    assert 'name="action" value="suspend"' in html
-    assert 'value="terminate"' not in html
-    assert 'name="reason" required' in html
+    row = _row(html, line)
+    assert 'name="action" value="suspend"' in row
+    assert 'value="terminate"' not in row
+    assert "Terminate…" not in row
+    assert reverse("orders:order-terminate", args=[line.public_id]) not in row
+    assert 'name="reason" required' in row
 
 
-def test_supervisor_may_terminate(supervisor_client, line, customer):
+def test_supervisor_may_terminate_through_the_terminate_order_page(
+    supervisor_client, line, customer
+):
+    # when
+    html = supervisor_client.get(_url(customer)).content.decode()
+    # then: a link to the order page, which shows the credit before it is submitted
+    row = _row(html, line)
+    assert 'name="action" value="suspend"' in row
+    assert 'value="terminate"' not in row
+    terminate = reverse("orders:order-terminate", args=[line.public_id])
+    assert f'<a class="button danger small" href="{terminate}">Terminate…</a>' in row
+
+
+def test_status_actions_are_buttons_of_one_inline_htmx_form(csr_client, line, customer):
+    # when
+    html = csr_client.get(_url(customer)).content.decode()
+    # then
+    row = _row(html, line)
+    status_url = reverse("crm:subscriber-status", args=[line.public_id])
+    assert row.count("<form") == 1
+    assert f'action="{status_url}"' in row
+    assert f'hx-post="{status_url}" hx-target="closest tr" hx-swap="outerHTML"' in row
+    assert row.count('<button type="submit" name="action"') == 1
+    assert '<button type="submit" name="action" value="suspend"' in row
+    assert ">Suspend</button>" in row
+
+
+def test_line_row_has_no_via_order_links(supervisor_client, supervisor, line, customer):
+    # given: one active and one suspended line
+    suspended = SubscriberFactory(account=line.account)
+    line_suspend(subscriber=suspended, actor=supervisor, reason="Unpaid", channel="console")
     # when
     html = supervisor_client.get(_url(customer)).content.decode()
     # then
-    assert 'name="action" value="suspend"' in html
-    assert 'name="action" value="terminate"' in html
+    assert "via order" not in html
+    for target in (line, suspended):
+        for name in ("order-activate", "order-suspend", "order-resume"):
+            assert reverse(f"orders:{name}", args=[target.public_id]) not in html
 
 
 def test_actions_follow_the_line_status(csr_client, csr, line, customer):
     # given
-    subscriber_suspend(subscriber=line, actor=csr, reason="Lost phone")
+    line_suspend(subscriber=line, actor=csr, reason="Lost phone", channel="console")
     pending = SubscriberFactory(account=line.account, status="pending")
     terminated = SubscriberFactory(account=line.account, status="terminated")
     # when
     html = csr_client.get(_url(customer)).content.decode()
     # then
-    row = html.split(f'id="line-{line.public_id}"')[1].split("</tr>")[0]
+    row = _row(html, line)
     assert 'value="resume"' in row
     assert 'value="suspend"' not in row
-    row = html.split(f'id="line-{pending.public_id}"')[1].split("</tr>")[0]
+    assert 'value="activate"' not in row
+    row = _row(html, pending)
     assert 'value="activate"' in row
-    row = html.split(f'id="line-{terminated.public_id}"')[1].split("</tr>")[0]
+    assert 'value="suspend"' not in row
+    assert 'value="resume"' not in row
+    row = _row(html, terminated)
     assert "<form" not in row
+    assert "Terminated" in row
 
 
 def test_timeline_merges_notes_and_status_changes_newest_first(csr_client, csr, line, customer):
     # given
     InteractionFactory(customer=customer, subject="Called about roaming", body="Wants EU pack")
-    subscriber_suspend(subscriber=line, actor=csr, reason="Phone stolen")
+    line_suspend(subscriber=line, actor=csr, reason="Phone stolen", channel="console")
     # when
     html = csr_client.get(_url(customer)).content.decode()
     # then
@@ -137,10 +196,13 @@ def test_query_count_does_not_grow_with_lines(
     for _ in range(3):
         account = AccountFactory(customer=customer)
         for _ in range(4):
-            subscriber_suspend(
-                subscriber=SubscriberFactory(account=account), actor=csr, reason="Test"
+            line_suspend(
+                channel="console",
+                subscriber=SubscriberFactory(account=account),
+                actor=csr,
+                reason="Test",
             )
-    subscriber_suspend(subscriber=first, actor=csr, reason="Test")
+    line_suspend(subscriber=first, actor=csr, reason="Test", channel="console")
     InteractionFactory.create_batch(5, customer=customer, author=csr)
     KycDocument.objects.create(customer=customer, kind="passport", document_number="P1")
     # when / then
@@ -156,3 +218,77 @@ def test_page_of_a_customer_without_accounts(csr_client, customer):
     assert "No accounts yet." in html
     assert "Nothing on the timeline yet." in html
     assert not Interaction.objects.exists()
+
+
+def test_terminated_line_offers_no_terminate_link(supervisor_client, line, customer):
+    # given
+    terminated = SubscriberFactory(account=line.account, status="terminated")
+    # when
+    html = supervisor_client.get(_url(customer)).content.decode()
+    # then
+    assert "Terminate…" in _row(html, line)
+    assert "Terminate…" not in _row(html, terminated)
+    assert reverse("orders:order-terminate", args=[terminated.public_id]) not in html
+
+
+@time_machine.travel(APRIL_10, tick=False)
+def test_line_row_shows_plan_add_ons_and_what_is_left_of_allowances(csr_client, csr, customer):
+    # given: a line connected on 10 April on a 10 GB plan with a 5 GB booster, 1 GB used
+    plan = PricePlanFactory(name="Basic 10GB", recurring_fee_amount=Decimal("30"))
+    AllowanceFactory(plan=plan, service="data", quantity=Decimal("10240"))
+    AllowanceFactory(plan=plan, service="voice", quantity=Decimal("500"), scope="on_net")
+    booster = AddOnFactory(name="Data booster 5GB")
+    AllowanceFactory(plan=None, addon=booster, service="data", quantity=Decimal("5120"))
+    order = order_new_connection_create(
+        actor=csr,
+        channel="console",
+        account=AccountFactory(customer=customer),
+        plan=plan,
+        msisdn=MsisdnFactory().number,
+        iccid=SimCardFactory().iccid,
+        addons=[booster],
+    )
+    line = order_place(order=order, actor=csr).subscriber
+    AllowanceGrant.objects.filter(subscriber=line, quantity=Decimal("10240")).update(
+        used=Decimal("1024")
+    )
+    # when
+    html = csr_client.get(_url(customer)).content.decode()
+    # then
+    row = _row(html, line)
+    assert "Basic 10GB (v1)" in row
+    assert 'Data booster 5GB <span class="muted">until 10 May 2026</span>' in row
+    assert (
+        'Data: <strong>9,216</strong> of 10,240 MB left <span class="muted">until 1 May 2026'
+    ) in row
+    assert (
+        'Voice on-net: <strong>500</strong> of 500 min left <span class="muted">until 1 May 2026'
+    ) in row
+    assert (
+        'Data: <strong>5,120</strong> of 5,120 MB left <span class="muted">until 10 May 2026'
+    ) in row
+
+
+def test_line_without_a_plan_says_so(csr_client, line, customer):
+    # when
+    html = csr_client.get(_url(customer)).content.decode()
+    # then
+    row = _row(html, line)
+    assert "No plan" in row
+    assert 'aria-label="Allowances"' not in row
+    assert 'aria-label="Add-ons"' not in row
+
+
+def test_status_buttons_are_shown_only_to_those_who_may_use_them(client, line, customer):
+    # given: a console user who may change line status but not place orders
+    user = UserFactory()
+    user.user_permissions.add(
+        *permissions_from_names(
+            ["crm.access_console", "crm.view_any_customer", "crm.change_subscriber_status"]
+        )
+    )
+    client.force_login(user)
+    # when
+    html = client.get(_url(customer)).content.decode()
+    # then
+    assert 'name="action"' not in _row(html, line)

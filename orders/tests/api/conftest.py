@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from common.roles import api_key_grantable
 from crm.models import Customer
-from crm.permissions import API_KEY_GRANTABLE
 from crm.tests.api import conftest as crm_api
 from crm.tests.factories import AccountFactory, SubscriberFactory
 from orders.permissions import OrdersPerm
@@ -45,15 +45,15 @@ def money(amount: str) -> dict[str, str]:
 @pytest.fixture
 def key_full(issue_key: Callable[..., str]) -> str:
     """Every permission a key can be given, orders.place_order included."""
-    assert OrdersPerm.PLACE_ORDER in API_KEY_GRANTABLE
-    return issue_key(*API_KEY_GRANTABLE, name="Integrator")
+    assert OrdersPerm.PLACE_ORDER in api_key_grantable()
+    return issue_key(*api_key_grantable(), name="Integrator")
 
 
 @pytest.fixture
 def key_without(issue_key: Callable[..., str]) -> str:
     """Sees every customer and may change lines, but may not place orders."""
     return issue_key(
-        *(p for p in API_KEY_GRANTABLE if p != OrdersPerm.PLACE_ORDER), name="Reporting robot"
+        *(p for p in api_key_grantable() if p != OrdersPerm.PLACE_ORDER), name="Reporting robot"
     )
 
 

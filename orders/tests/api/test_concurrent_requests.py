@@ -10,7 +10,8 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from crm.tests.factories import AccountFactory, UserFactory
-from orders.models import Msisdn, Order, SimCard
+from orders.inventory.models import Msisdn, SimCard
+from orders.models import Order
 from orders.tests.factories import PricePlanFactory
 from orders.tests.inventory_factories import MsisdnFactory, SimCardFactory
 

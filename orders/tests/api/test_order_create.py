@@ -15,7 +15,8 @@ from crm.models import Subscriber
 from crm.tests.api.conftest import error, invalid, matrix
 from crm.tests.factories import AccountFactory
 from crm.validators import iccid_build
-from orders.models import DeviceItem, InventoryEvent, Msisdn, Order, OrderEvent, SimCard
+from orders.inventory.models import DeviceItem, InventoryEvent, Msisdn, SimCard
+from orders.models import Order, OrderEvent
 from orders.placing import order_addon_create
 from orders.services import order_complete, order_submit
 from orders.tests.api.conftest import LIST_URL, NUMBER, UNKNOWN_ID
@@ -168,13 +169,13 @@ def test_order_create_answers_the_draft_with_its_quote(
         sim.iccid,
     )
     assert [(row["kind"], row["one_time"]["amount"]) for row in order["lines"]][:4] == [
-        ("number", "0.0000"),
-        ("sim", "0.0000"),
-        ("plan", "0.0000"),
-        ("activation_fee", "10.0000"),
+        ("number", "0.00"),
+        ("sim", "0.00"),
+        ("plan", "0.00"),
+        ("activation_fee", "10.00"),
     ]
-    assert order["quote"]["one_time_total"] == {"amount": "64.0000", "currency": "GBP"}
-    assert order["quote"]["recurring_total"] == {"amount": "45.0000", "currency": "GBP"}
+    assert order["quote"]["one_time_total"] == {"amount": "64.00", "currency": "GBP"}
+    assert order["quote"]["recurring_total"] == {"amount": "45.00", "currency": "GBP"}
     assert Msisdn.objects.get(number=NUMBER).status == "reserved"
     assert SimCard.objects.get(pk=sim.pk).status == "reserved"
     assert DeviceItem.objects.get(serial="R-0001").status == "reserved"
@@ -189,7 +190,7 @@ def test_order_create_takes_the_next_number_of_a_category(api_as, new_connection
     # then
     assert response.status_code == 201
     assert response.json()["msisdn"] == golden.number
-    assert response.json()["lines"][0]["one_time"] == {"amount": "50.0000", "currency": "GBP"}
+    assert response.json()["lines"][0]["one_time"] == {"amount": "50.00", "currency": "GBP"}
     assert Msisdn.objects.get(pk=number.pk).status == "available"
 
 
@@ -203,7 +204,7 @@ def test_order_create_of_a_plan_change_at_the_next_bill_date_prorates_nothing(ap
     body = response.json()
     assert body["effective"] == "next_bill_date"
     assert [row["kind"] for row in body["lines"]] == ["plan"]
-    assert body["quote"]["due_now"] == {"amount": "0.0000", "currency": "GBP"}
+    assert body["quote"]["due_now"] == {"amount": "0.00", "currency": "GBP"}
 
 
 # --- bad input ----------------------------------------------------------------------------------
@@ -339,7 +340,10 @@ def _taken(number: str) -> str:
         (
             {"msisdn": ""},
             400,
-            error("The order cannot be placed.", msisdn=["Choose a number or a number category."]),
+            error(
+                "The order cannot be placed.",
+                msisdn=["Choose a number or a number category, or port a number in."],
+            ),
         ),
         (
             {"number_category": "golden"},
@@ -589,17 +593,17 @@ def test_order_create_of_a_sim_swap_refuses_a_sim_in_use(api_as, bodies, line):
         (
             "resume",
             "active",
-            error("The order cannot be placed.", type=["+44 7400 123456 is active."]),
+            error("+44 7400 123456 is active; it cannot be resumed.", "invalid_transition"),
         ),
         (
             "suspend",
             "terminated",
-            error("The order cannot be placed.", type=["+44 7400 123456 is terminated."]),
+            error("+44 7400 123456 is terminated; it cannot be suspended.", "invalid_transition"),
         ),
         (
             "terminate",
             "terminated",
-            error("The order cannot be placed.", type=["+44 7400 123456 is terminated."]),
+            error("+44 7400 123456 is terminated; it cannot be terminated.", "invalid_transition"),
         ),
     ],
     ids=["resume-active", "suspend-terminated", "terminate-terminated"],
@@ -612,8 +616,8 @@ def test_order_create_of_a_service_change_the_line_refuses(
     body = _line_body(order_type, line, reason="Customer asked")
     # when
     response = api_as("supervisor").post(LIST_URL, body, format="json")
-    # then
-    assert response.status_code == 400
+    # then the line's state refuses it: 409, and nothing is written
+    assert response.status_code == 409
     assert response.json() == expected
     assert_nothing_written()
 

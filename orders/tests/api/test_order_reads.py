@@ -264,8 +264,8 @@ def test_order_detail_shows_lines_with_amounts_proration_formulas_events_and_quo
         {
             "kind": "plan",
             "description": "Max 100GB from 10 Apr 2026",
-            "one_time": money("0.0000"),
-            "recurring": money("45.0000"),
+            "one_time": money("0.00"),
+            "recurring": money("45.00"),
             "plan": {
                 "public_id": str(plan_45.public_id),
                 "code": "max",
@@ -279,8 +279,8 @@ def test_order_detail_shows_lines_with_amounts_proration_formulas_events_and_quo
         {
             "kind": "proration_credit",
             "description": "Unused 21 days of Basic 10GB",
-            "one_time": money("-21.0000"),
-            "recurring": money("0.0000"),
+            "one_time": money("-21.00"),
+            "recurring": money("0.00"),
             "plan": None,
             "addon": None,
             "device": None,
@@ -295,8 +295,8 @@ def test_order_detail_shows_lines_with_amounts_proration_formulas_events_and_quo
         {
             "kind": "proration_debit",
             "description": "21 days of Max 100GB",
-            "one_time": money("31.5000"),
-            "recurring": money("0.0000"),
+            "one_time": money("31.50"),
+            "recurring": money("0.00"),
             "plan": None,
             "addon": None,
             "device": None,
@@ -310,10 +310,10 @@ def test_order_detail_shows_lines_with_amounts_proration_formulas_events_and_quo
         },
     ]
     assert body["quote"] == {
-        "one_time_total": money("0.0000"),
-        "recurring_total": money("45.0000"),
-        "proration_total": money("10.5000"),
-        "due_now": money("10.5000"),
+        "one_time_total": money("0.00"),
+        "recurring_total": money("45.00"),
+        "proration_total": money("10.50"),
+        "due_now": money("10.50"),
     }
     assert body["events"] == [
         {
@@ -350,7 +350,7 @@ def test_order_detail_names_the_device_unit_reserved_for_a_new_connection(
         "name": "5G router",
         "serial": "R-0001",
     }
-    assert device_line["one_time"] == money("49.0000")
+    assert device_line["one_time"] == money("49.00")
 
 
 def _queries(client, url: str) -> int:

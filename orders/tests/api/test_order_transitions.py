@@ -10,7 +10,8 @@ import time_machine
 from billing.models import Charge
 from crm.models import Subscriber
 from crm.tests.api.conftest import error, invalid, matrix
-from orders.models import Msisdn, Order, OrderEvent, SimCard
+from orders.inventory.models import Msisdn, SimCard
+from orders.models import Order, OrderEvent
 from orders.placing import (
     order_new_connection_create,
     order_plan_change_create,
@@ -268,15 +269,15 @@ def test_a_new_connection_is_quoted_submitted_and_completed_with_its_line(
     assert placed.status_code == 201
     draft = placed.json()
     assert draft["quote"] == {
-        "one_time_total": money("64.0000"),
-        "recurring_total": money("45.0000"),
-        "proration_total": money("31.5000"),
-        "due_now": money("95.5000"),
+        "one_time_total": money("64.00"),
+        "recurring_total": money("45.00"),
+        "proration_total": money("31.50"),
+        "due_now": money("95.50"),
     }
     (debit,) = [row for row in draft["lines"] if row["proration"] is not None]
     assert (debit["kind"], debit["one_time"], debit["proration"]["formula"]) == (
         "proration_debit",
-        money("31.5000"),
+        money("31.50"),
         "45 × 21 / 30 days = 31.5000 → 31.50 GBP",
     )
     # when it is submitted
@@ -303,10 +304,10 @@ def test_a_new_connection_is_quoted_submitted_and_completed_with_its_line(
         "completed",
     ]
     assert sorted(Charge.objects.filter(account=account).values_list("amount", flat=True)) == [
-        Decimal("5.0000"),
-        Decimal("10.0000"),
-        Decimal("31.5000"),
-        Decimal("49.0000"),
+        Decimal("5.00"),
+        Decimal("10.00"),
+        Decimal("31.50"),
+        Decimal("49.00"),
     ]
     assert Msisdn.objects.get(number=NUMBER).status == "assigned"
     # and the customer sees it among their orders
@@ -336,17 +337,17 @@ def test_a_plan_change_now_credits_and_debits_21_days_with_the_formula(api_as, l
     ] == [
         (
             "proration_credit",
-            money("-21.0000"),
+            money("-21.00"),
             21,
             "-30 × 21 / 30 days = -21.0000 → -21.00 GBP",
         ),
-        ("proration_debit", money("31.5000"), 21, "45 × 21 / 30 days = 31.5000 → 31.50 GBP"),
+        ("proration_debit", money("31.50"), 21, "45 × 21 / 30 days = 31.5000 → 31.50 GBP"),
     ]
     assert draft["quote"] == {
-        "one_time_total": money("0.0000"),
-        "recurring_total": money("45.0000"),
-        "proration_total": money("10.5000"),
-        "due_now": money("10.5000"),
+        "one_time_total": money("0.00"),
+        "recurring_total": money("45.00"),
+        "proration_total": money("10.50"),
+        "due_now": money("10.50"),
     }
     # when it is submitted
     done = client.post(action_url(Order.objects.get(), "submit"), format="json")
@@ -355,6 +356,6 @@ def test_a_plan_change_now_credits_and_debits_21_days_with_the_formula(api_as, l
     line.refresh_from_db()
     assert line.plan == plan_45
     assert sorted(Charge.objects.values_list("kind", "amount")) == [
-        ("proration_credit", Decimal("-21.0000")),
-        ("proration_debit", Decimal("31.5000")),
+        ("proration_credit", Decimal("-21.00")),
+        ("proration_debit", Decimal("31.50")),
     ]

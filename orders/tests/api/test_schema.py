@@ -63,6 +63,7 @@ def test_schema_describes_the_create_body_of_each_order_type(client: Client, db:
         "plan_change": "OrderPlanChangeRequest",
         "add_on": "OrderAddOnRequest",
         "sim_swap": "OrderSimSwapRequest",
+        "activate": "OrderServiceChangeRequest",
         "suspend": "OrderServiceChangeRequest",
         "resume": "OrderServiceChangeRequest",
         "terminate": "OrderServiceChangeRequest",

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from crm.tests.api.conftest import api_as, issue_key, key_full, key_without  # noqa: F401
-from orders.models import PricePlan
+from orders.catalog.models import PricePlan
 from orders.tests.factories import PricePlanFactory
 
 

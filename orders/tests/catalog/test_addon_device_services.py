@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from common.errors import ApplicationError, InvalidTransition
+from orders.catalog.models import AddOn, Allowance, Device
 from orders.catalog.services import (
     AllowanceData,
     addon_allowances_set,
@@ -14,11 +15,11 @@ from orders.catalog.services import (
     addon_retire,
     addon_update,
     device_create,
-    device_items_add,
     device_retire,
     device_update,
 )
-from orders.models import AddOn, Allowance, Device, DeviceItem
+from orders.inventory.models import DeviceItem
+from orders.inventory.services import device_items_add
 from orders.tests.factories import (
     AddOnFactory,
     DeviceFactory,
@@ -62,7 +63,7 @@ def test_addon_create_puts_it_on_sale_with_symmetric_conflicts(admin):
     )
     # then
     big.refresh_from_db()
-    assert (big.status, big.zone, big.price_amount) == ("active", "EU", Decimal("12.0000"))
+    assert (big.status, big.zone, big.price_amount) == ("active", "EU", Decimal("12.00"))
     assert big.plan_codes == ["sim-only-30gb"]
     assert list(big.conflicts_with.values_list("code", flat=True)) == ["eu-roam-1gb"]
     assert list(small.conflicts_with.values_list("code", flat=True)) == ["eu-roam-5gb"]
@@ -135,7 +136,7 @@ def test_addon_update_changes_conflicts_on_both_sides(admin):
     addon_update(addon=one, actor=admin, conflicts_with=["three"], price_amount="4.50")
     # then
     one.refresh_from_db()
-    assert one.price_amount == Decimal("4.5000")
+    assert one.price_amount == Decimal("4.50")
     assert list(two.conflicts_with.all()) == []
     assert list(three.conflicts_with.values_list("code", flat=True)) == ["one"]
 
@@ -210,7 +211,7 @@ def test_device_create_adds_a_device_model(admin):
     # then
     device.refresh_from_db()
     assert (device.sku, device.currency, device.status) == ("RTR-5G-200", "GBP", "active")
-    assert device.price_amount == Decimal("149.0000")
+    assert device.price_amount == Decimal("149.00")
     assert device.included_with_plan_codes == ["unlimited-max"]
 
 
@@ -259,7 +260,7 @@ def test_device_update_and_retire(admin):
     device.refresh_from_db()
     assert (device.name, device.price_amount, device.status) == (
         "HomeHub 4G",
-        Decimal("39.9900"),
+        Decimal("39.99"),
         "retired",
     )
     assert again.value.message == "HomeHub 4G is already retired."

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.models import Customer
 from crm.tests.api.conftest import invalid, matrix
 from crm.tests.factories import SubscriberFactory
-from orders.models import Allowance, ChargingTier
+from orders.catalog.models import Allowance, ChargingTier
 from orders.tests.factories import (
     AddOnFactory,
     AllowanceFactory,
@@ -99,9 +99,9 @@ def test_plan_list_shows_money_as_strings_with_allowances_and_tiers(api_as, plan
         "description": "",
         "payment_type": "postpaid",
         "status": "published",
-        "recurring_fee": {"amount": "18.0000", "currency": "GBP"},
+        "recurring_fee": {"amount": "18.00", "currency": "GBP"},
         "recurring_period": "month",
-        "activation_fee": {"amount": "10.0000", "currency": "GBP"},
+        "activation_fee": {"amount": "10.00", "currency": "GBP"},
         "proration": "daily",
         "tariff_code": "postpaid-standard",
         "eligible_customer_kinds": [],
@@ -118,13 +118,13 @@ def test_plan_list_shows_money_as_strings_with_allowances_and_tiers(api_as, plan
                 "service": "sms",
                 "from_quantity": "0.00",
                 "to_quantity": "100.00",
-                "unit_price": {"amount": "0.1000", "currency": "GBP"},
+                "unit_price": {"amount": "0.10", "currency": "GBP"},
             },
             {
                 "service": "sms",
                 "from_quantity": "100.00",
                 "to_quantity": None,
-                "unit_price": {"amount": "0.0500", "currency": "GBP"},
+                "unit_price": {"amount": "0.05", "currency": "GBP"},
             },
         ],
     }
@@ -217,9 +217,9 @@ def test_plan_detail_carries_allowances_and_tiers(api_as, plan):
     # when
     body = api_as("reseller_b").get(plan_url(plan)).json()
     # then
-    assert body["recurring_fee"] == {"amount": "18.0000", "currency": "GBP"}
+    assert body["recurring_fee"] == {"amount": "18.00", "currency": "GBP"}
     assert [a["service"] for a in body["allowances"]] == ["data", "voice"]
-    assert [t["unit_price"]["amount"] for t in body["tiers"]] == ["0.1000", "0.0500"]
+    assert [t["unit_price"]["amount"] for t in body["tiers"]] == ["0.10", "0.05"]
 
 
 def test_plan_detail_of_a_malformed_id_answers_404(api_as, plan):
@@ -261,7 +261,7 @@ def test_addon_list_is_readable_by_every_authenticated_caller(persona, status, a
                 "code": "eu-1gb",
                 "name": "EU 1GB",
                 "kind": "roaming_pack",
-                "price": {"amount": "5.0000", "currency": "GBP"},
+                "price": {"amount": "5.00", "currency": "GBP"},
                 "validity_days": 30,
                 "stackable": False,
                 "zone": "EU",
@@ -274,7 +274,7 @@ def test_addon_list_is_readable_by_every_authenticated_caller(persona, status, a
                 "code": "eu-5gb",
                 "name": "EU 5GB",
                 "kind": "roaming_pack",
-                "price": {"amount": "12.5000", "currency": "GBP"},
+                "price": {"amount": "12.50", "currency": "GBP"},
                 "validity_days": 30,
                 "stackable": False,
                 "zone": "EU",
@@ -326,7 +326,7 @@ def test_device_list_shows_price_and_units_in_stock(persona, status, api_as, db)
                 "sku": "RTR-5G-200",
                 "name": "HomeHub 5G router",
                 "kind": "router",
-                "price": {"amount": "149.0000", "currency": "GBP"},
+                "price": {"amount": "149.00", "currency": "GBP"},
                 "included_with_plan_codes": ["unlimited-max"],
                 "in_stock": 2,
             }

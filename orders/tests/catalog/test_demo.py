@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 
 from orders.catalog.demo import catalog_demo_ensure
+from orders.catalog.models import AddOn, Allowance, ChargingTier, Device, PricePlan
 from orders.catalog.selectors import plans_on_sale
-from orders.models import AddOn, Allowance, ChargingTier, Device, DeviceItem, PricePlan
+from orders.inventory.demo import inventory_demo_ensure
+from orders.inventory.models import DeviceItem, InventoryEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,7 @@ def test_catalog_demo_ensure_twice_creates_nothing_new():
         "ChargingTier": 4,
         "AddOn": 6,
         "Device": 3,
-        "DeviceItem": 30,
+        "DeviceItem": 0,  # units are stock: orders.inventory.demo books them
     }
 
 
@@ -51,8 +53,8 @@ def test_catalog_demo_sells_prepaid_and_postpaid_plans_in_gbp():
             "from_quantity", "to_quantity", "unit_price_amount"
         )
     ) == [
-        (Decimal("0.00"), Decimal("100.00"), Decimal("0.1000")),
-        (Decimal("100.00"), None, Decimal("0.0500")),
+        (Decimal("0.00"), Decimal("100.00"), Decimal("0.10")),
+        (Decimal("100.00"), None, Decimal("0.05")),
     ]
 
 
@@ -62,15 +64,16 @@ def test_catalog_demo_shows_a_price_change_as_two_versions():
     # then
     versions = PricePlan.objects.filter(code="sim-only-30gb").order_by("version")
     assert [(v.version, v.status, v.recurring_fee_amount) for v in versions] == [
-        (1, "retired", Decimal("16.0000")),
-        (2, "published", Decimal("18.0000")),
+        (1, "retired", Decimal("16.00")),
+        (2, "published", Decimal("18.00")),
     ]
     assert versions[1].allowances.count() == versions[0].allowances.count() == 5
 
 
-def test_catalog_demo_eu_packs_conflict_both_ways_and_devices_have_stock():
+def test_catalog_demo_eu_packs_conflict_both_ways_and_devices_have_stock(admin):
     # when
     catalog_demo_ensure()
+    inventory_demo_ensure(admin)
     # then
     small = AddOn.objects.get(code="eu-roam-1gb-7d")
     big = AddOn.objects.get(code="eu-roam-5gb-30d")
@@ -83,3 +86,7 @@ def test_catalog_demo_eu_packs_conflict_both_ways_and_devices_have_stock():
         "RTR-5G-200": 10,
         "HS-NOVA-A5": 10,
     }
+    # each unit was booked in with its own event, by whoever loaded the demo
+    booked = InventoryEvent.objects.filter(device_item__isnull=False, new_status="in_stock")
+    assert booked.count() == 30
+    assert {event.actor for event in booked} == {admin}

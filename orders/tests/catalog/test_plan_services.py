@@ -10,6 +10,7 @@ import time_machine
 
 from common.errors import ApplicationError, InvalidTransition
 from crm.tests.factories import SubscriberFactory
+from orders.catalog.models import Allowance, ChargingTier, PricePlan
 from orders.catalog.services import (
     AllowanceData,
     TierData,
@@ -21,7 +22,6 @@ from orders.catalog.services import (
     plan_tiers_set,
     plan_update,
 )
-from orders.models import Allowance, ChargingTier, PricePlan
 from orders.tests.factories import AllowanceFactory, ChargingTierFactory, PricePlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,8 +50,8 @@ def test_plan_create_starts_a_draft_version_1(admin, plan_terms):
     # then
     plan.refresh_from_db()
     assert (plan.code, plan.version, plan.status) == ("sim-only-30gb", 1, "draft")
-    assert plan.recurring_fee_amount == Decimal("18.0000")
-    assert plan.activation_fee_amount == Decimal("10.0000")
+    assert plan.recurring_fee_amount == Decimal("18.00")
+    assert plan.activation_fee_amount == Decimal("10.00")
     assert plan.eligible_customer_kinds == ["individual", "business"]
     assert plan.eligible_channels == ["console", "partner"]
     assert plan.published_at is None
@@ -201,7 +201,7 @@ def test_plan_update_changes_a_draft_in_place(admin, draft_plan):
     # then
     plan.refresh_from_db()
     assert (plan.pk, plan.version, plan.status) == (draft_plan.pk, 1, "draft")
-    assert (plan.name, plan.recurring_fee_amount) == ("SIM only 35GB", Decimal("19.5000"))
+    assert (plan.name, plan.recurring_fee_amount) == ("SIM only 35GB", Decimal("19.50"))
 
 
 def test_plan_update_refuses_a_published_version(admin, published_plan):
@@ -214,7 +214,7 @@ def test_plan_update_refuses_a_published_version(admin, published_plan):
         "Make a new version to change it."
     )
     published_plan.refresh_from_db()
-    assert published_plan.recurring_fee_amount == Decimal("18.0000")
+    assert published_plan.recurring_fee_amount == Decimal("18.00")
 
 
 def test_plan_update_checks_the_merged_plan(admin, draft_plan):
@@ -256,14 +256,14 @@ def test_plan_new_version_copies_the_published_plan_with_allowances_and_tiers(
     # then
     assert (draft.code, draft.version, draft.status) == ("sim-only-30gb", 2, "draft")
     assert draft.public_id != published_plan.public_id
-    assert draft.recurring_fee_amount == Decimal("18.0000")
+    assert draft.recurring_fee_amount == Decimal("18.00")
     assert sorted(draft.allowances.values_list("service", "quantity", "scope", "zone")) == [
         ("data", Decimal("1024.00"), "zone", "EU"),
         ("voice", Decimal("500.00"), "on_net", ""),
     ]
     assert list(draft.tiers.values_list("from_quantity", "to_quantity", "unit_price_amount")) == [
-        (Decimal("0.00"), Decimal("100.00"), Decimal("0.1000")),
-        (Decimal("100.00"), None, Decimal("0.0500")),
+        (Decimal("0.00"), Decimal("100.00"), Decimal("0.10")),
+        (Decimal("100.00"), None, Decimal("0.05")),
     ]
     published_plan.refresh_from_db()
     assert published_plan.status == "published"
@@ -314,7 +314,7 @@ def test_publishing_v2_retires_v1_and_a_subscriber_on_v1_keeps_v1(admin, publish
     assert v2.published_at.isoformat() == "2026-03-01T09:00:00+00:00"
     line.refresh_from_db()
     assert line.plan == published_plan
-    assert line.plan.recurring_fee_amount == Decimal("18.0000")
+    assert line.plan.recurring_fee_amount == Decimal("18.00")
     assert PricePlan.objects.filter(code="sim-only-30gb", status="published").get() == v2
 
 
@@ -483,9 +483,9 @@ def test_plan_tiers_set_saves_contiguous_bands_per_service(admin, draft_plan):
             "service", "from_quantity", "to_quantity", "unit_price_amount"
         )
     ) == [
-        ("sms", Decimal("0.00"), Decimal("100.00"), Decimal("0.1000")),
-        ("sms", Decimal("100.00"), None, Decimal("0.0500")),
-        ("voice", Decimal("0.00"), None, Decimal("0.1500")),
+        ("sms", Decimal("0.00"), Decimal("100.00"), Decimal("0.10")),
+        ("sms", Decimal("100.00"), None, Decimal("0.05")),
+        ("voice", Decimal("0.00"), None, Decimal("0.15")),
     ]
 
 

@@ -11,12 +11,12 @@ from crm.tests.factories import AccountFactory, SubscriberFactory
 from orders.catalog.selectors import (
     addons_eligible_for,
     addons_on_sale,
-    devices_on_sale,
     plan_families,
     plan_get_for,
     plan_versions,
     plans_on_sale,
 )
+from orders.inventory.selectors import devices_on_sale
 from orders.tests.factories import (
     AddOnFactory,
     DeviceFactory,

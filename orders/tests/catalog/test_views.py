@@ -9,7 +9,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from crm.tests.factories import UserFactory
-from orders.models import AddOn, Allowance, ChargingTier, Device, DeviceItem, PricePlan
+from orders.catalog.models import AddOn, Allowance, ChargingTier, Device, PricePlan
+from orders.inventory.models import DeviceItem
 from orders.tests.factories import (
     AddOnFactory,
     AllowanceFactory,

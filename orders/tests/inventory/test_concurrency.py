@@ -11,6 +11,7 @@ from django.db import connection, connections
 
 from common.errors import ApplicationError
 from crm.tests.factories import PartnerFactory, UserFactory
+from orders.inventory.models import InventoryEvent, Msisdn, SimCard
 from orders.inventory.services import (
     msisdn_assign,
     msisdn_reserve,
@@ -18,7 +19,6 @@ from orders.inventory.services import (
     sim_assign,
     sim_reserve,
 )
-from orders.models import InventoryEvent, Msisdn, SimCard
 from orders.tests.inventory_factories import MsisdnFactory, SimCardFactory
 
 THREADS = 8

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from crm.demo import demo_load
+from crm.management.demo import demo_load
 from crm.models import Subscriber, User
 from crm.tests.factories import PartnerFactory
 from orders.inventory.demo import inventory_demo_ensure
-from orders.models import InventoryEvent, Msisdn, SimBatch, SimCard
+from orders.inventory.models import InventoryEvent, Msisdn, SimBatch, SimCard
 
 
 def test_demo_stock_loads_once_however_often_it_runs(db, actor):
@@ -21,7 +21,7 @@ def test_demo_stock_loads_once_however_often_it_runs(db, actor):
     golden = Msisdn.objects.get(number="+447777777777")
     assert (golden.category, golden.price_amount, golden.currency) == (
         "golden",
-        Decimal("50.0000"),
+        Decimal("50.00"),
         "GBP",
     )
     assert SimBatch.objects.count() == 1

@@ -9,8 +9,8 @@ import pytest
 from common.errors import ApplicationError
 from common.money import Money
 from crm.tests.factories import SubscriberFactory
+from orders.inventory.models import InventoryEvent, Msisdn
 from orders.inventory.services import msisdn_range_import
-from orders.models import InventoryEvent, Msisdn
 from orders.tests.inventory_factories import MsisdnFactory
 
 
@@ -78,7 +78,7 @@ def test_golden_numbers_carry_their_price(db, actor):
     golden = Msisdn.objects.get()
     assert (golden.category, golden.price_amount, golden.currency) == (
         "golden",
-        Decimal("50.0000"),
+        Decimal("50.00"),
         "GBP",
     )
 

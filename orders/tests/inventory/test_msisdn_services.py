@@ -9,6 +9,8 @@ import pytest
 from django.utils import timezone
 
 from common.errors import ApplicationError, InvalidTransition
+from crm.tests.factories import PartnerFactory
+from orders.inventory.models import InventoryEvent, Msisdn
 from orders.inventory.services import (
     msisdn_assign,
     msisdn_quarantine,
@@ -16,7 +18,6 @@ from orders.inventory.services import (
     msisdn_release,
     msisdn_reserve,
 )
-from orders.models import InventoryEvent, Msisdn
 from orders.tests.inventory_factories import MsisdnFactory
 
 S = Msisdn.Status
@@ -31,6 +32,8 @@ def _in_status(status):
         }
     if status == S.QUARANTINED:
         extra = {"quarantined_until": timezone.now() + timedelta(days=5)}
+    if status == S.ALLOCATED:
+        extra = {"partner": PartnerFactory(name="Corner Shop")}
     return MsisdnFactory(status=status, **extra)
 
 
@@ -70,6 +73,12 @@ def test_each_number_change_is_allowed_only_from_its_statuses(db, actor, change,
     # when
     if allowed:
         result = call(msisdn, actor)
+    elif status == S.ALLOCATED and change in ("reserve", "assign"):
+        # on a partner's shelf: only that partner sells it
+        with pytest.raises(ApplicationError) as refused:
+            call(msisdn, actor)
+        assert refused.value.code == "allocated_elsewhere"
+        assert "is allocated to Corner Shop; only that partner sells it." in refused.value.message
     else:
         with pytest.raises(InvalidTransition):
             call(msisdn, actor)
@@ -215,7 +224,7 @@ def test_reserving_an_unknown_number_says_why(db, actor, number, message):
         ({"ref": ""}, "ref"),
         ({"ref": "x" * 41}, "ref"),
         ({"ref": "ORD-1", "minutes": 0}, "minutes"),
-        ({"ref": "ORD-1", "minutes": 7 * 24 * 60 + 1}, "minutes"),
+        ({"ref": "ORD-1", "minutes": 31 * 24 * 60 + 1}, "minutes"),
     ],
 )
 def test_a_reservation_needs_a_reference_and_a_sensible_length(db, actor, kwargs, field):
@@ -238,4 +247,4 @@ def test_a_golden_number_carries_its_price(db, actor):
     # when
     reserved = msisdn_reserve(category="golden", ref="ORD-1", actor=actor)
     # then
-    assert (reserved.price_amount, reserved.currency) == (Decimal("50.0000"), "GBP")
+    assert (reserved.price_amount, reserved.currency) == (Decimal("50.00"), "GBP")

@@ -73,6 +73,7 @@ def test_counts_list_every_status_with_zero_where_none(pool):
     # then
     assert [(r.label, r.count) for r in counts.numbers_by_status.rows] == [
         ("Available", 3),
+        ("Allocated to a partner", 0),
         ("Reserved", 0),
         ("Assigned", 1),
         ("Quarantined", 0),

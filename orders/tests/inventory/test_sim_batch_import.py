@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from common.errors import ApplicationError
 from crm.tests.factories import SubscriberFactory
 from crm.validators import iccid_build
+from orders.inventory.models import InventoryEvent, SimBatch, SimCard
 from orders.inventory.services import sim_batch_import
-from orders.models import InventoryEvent, SimBatch, SimCard
 from orders.tests.inventory_factories import SimCardFactory
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from common.errors import ApplicationError, InvalidTransition
 from crm.tests.factories import PartnerFactory
 from crm.validators import iccid_build
+from orders.inventory.models import InventoryEvent, SimCard
 from orders.inventory.services import (
     sim_allocate,
     sim_assign,
@@ -19,7 +20,6 @@ from orders.inventory.services import (
     sim_reserve,
     sim_return_to_stock,
 )
-from orders.models import InventoryEvent, SimCard
 from orders.tests.inventory_factories import SimBatchFactory, SimCardFactory
 
 S = SimCard.Status
@@ -42,9 +42,9 @@ def _in_status(status, partner):
 CHANGES = {
     "allocate": lambda sim, a, p: sim_allocate(sims=[sim], partner=p, actor=a),
     "return": lambda sim, a, p: sim_return_to_stock(sim=sim, actor=a, reason="Shop closed"),
-    "reserve": lambda sim, a, p: sim_reserve(sim=sim, ref="O-2", actor=a),
+    "reserve": lambda sim, a, p: sim_reserve(sim=sim, ref="O-2", actor=a, partner=p),
     "release": lambda sim, a, p: sim_release(sim=sim, actor=a, reason="Sale abandoned"),
-    "assign": lambda sim, a, p: sim_assign(sim=sim, ref="O-1", actor=a),
+    "assign": lambda sim, a, p: sim_assign(sim=sim, ref="O-1", actor=a, partner=p),
     "block": lambda sim, a, p: sim_block(sim=sim, actor=a, reason="Stolen"),
     "damaged": lambda sim, a, p: sim_mark_damaged(sim=sim, actor=a, reason="Chip cracked"),
 }
@@ -218,3 +218,24 @@ def test_blocking_a_sim_needs_a_reason(actor):
     assert exc.value.fields == {"reason": ["A reason is required."]}
     sim.refresh_from_db()
     assert sim.status == S.ASSIGNED
+
+
+@pytest.mark.parametrize("seller", ["operator", "other partner"])
+def test_a_sim_on_a_partners_shelf_is_sold_only_by_that_partner(actor, partner, seller):
+    # given a SIM allocated to the Corner Shop
+    sim = SimCardFactory(status=S.ALLOCATED, partner=partner)
+    other = PartnerFactory(code="kiosk", name="Kiosk") if seller == "other partner" else None
+    # when the operator's console (no partner) or another partner tries to sell it
+    with pytest.raises(ApplicationError) as refused:
+        sim_reserve(sim=sim.iccid, ref="ORD-7", actor=actor, partner=other)
+    # then
+    assert refused.value.code == "allocated_elsewhere"
+    expected = (
+        f"SIM {sim.iccid} is allocated to Corner Shop; only that partner sells it."
+        if other is None
+        else f"SIM {sim.iccid} is not on Kiosk's shelf."
+    )
+    assert refused.value.fields == {"iccid": [expected]}
+    sim.refresh_from_db()
+    assert (sim.status, sim.partner) == (S.ALLOCATED, partner)
+    assert not InventoryEvent.objects.filter(sim=sim).exists()

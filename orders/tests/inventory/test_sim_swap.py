@@ -8,8 +8,8 @@ from common.errors import ApplicationError, InvalidTransition
 from crm.models import Interaction, Subscriber
 from crm.tests.factories import SubscriberFactory
 from crm.validators import iccid_build
+from orders.inventory.models import InventoryEvent, SimCard
 from orders.inventory.services import sim_reserve, sim_swap_inventory
-from orders.models import InventoryEvent, SimCard
 from orders.tests.inventory_factories import SimCardFactory
 
 

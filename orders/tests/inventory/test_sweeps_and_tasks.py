@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from crm.tests.factories import PartnerFactory
 from orders import tasks
+from orders.inventory.models import InventoryEvent, Msisdn, SimCard
 from orders.inventory.services import (
     msisdn_quarantine,
     msisdn_quarantines_end,
@@ -17,7 +18,6 @@ from orders.inventory.services import (
     sim_reservations_expire,
     sim_reserve,
 )
-from orders.models import InventoryEvent, Msisdn, SimCard
 from orders.tests.inventory_factories import MsisdnFactory, SimCardFactory
 
 
@@ -39,10 +39,10 @@ def test_reservations_expire_only_once_their_time_is_up(db, actor):
     assert (short.status, short.reservation_ref, short.reserved_until) == ("available", "", None)
     assert long.status == "reserved"
     event = InventoryEvent.objects.filter(msisdn=short).first()
-    assert (event.old_status, event.new_status, event.actor, event.reason) == (
+    assert (event.old_status, event.new_status, event.actor.email, event.reason) == (
         "reserved",
         "available",
-        None,
+        "system@telecrm.invalid",
         "Reservation for ORD-1 expired",
     )
 

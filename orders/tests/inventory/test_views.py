@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm.tests.factories import PartnerFactory, UserFactory
 from crm.validators import iccid_build
-from orders.models import InventoryEvent, Msisdn, SimBatch, SimCard
+from orders.inventory.models import InventoryEvent, Msisdn, SimBatch, SimCard
 from orders.tests.inventory_factories import MsisdnFactory, SimBatchFactory, SimCardFactory
 
 ROLES = ["csr", "supervisor", "admin", "reseller_a", "subscriber", "anonymous"]

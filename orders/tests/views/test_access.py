@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from crm.models import Subscriber
 from crm.tests.factories import SubscriberFactory
-from orders.models import Msisdn, Order, OrderEvent, SimCard
+from orders.inventory.models import Msisdn, SimCard
+from orders.models import Order, OrderEvent
 from orders.placing import order_new_connection_create
 from orders.tests.inventory_factories import MsisdnFactory, SimCardFactory
 

@@ -69,20 +69,23 @@ def test_csr_gets_order_buttons_on_accounts_and_live_lines(csr_client, line, cus
         ("order-plan-change", "Change plan"),
         ("order-addon", "Buy add-on"),
         ("order-sim-swap", "Swap SIM"),
-        ("order-suspend", "Suspend via order"),
     ):
         assert f'href="{reverse(f"orders:{name}", args=[line.public_id])}">{label}</a>' in row
-    assert "Terminate via order" not in row
+    # one button per action: suspend is the row's own button; no second "via order" door
+    assert 'name="action" value="suspend"' in row
+    assert "via order" not in row
+    assert reverse("orders:order-terminate", args=[line.public_id]) not in row
     row = html.split(f'id="line-{terminated.public_id}"')[1].split("</tr>")[0]
     assert "Change plan" not in row
 
 
-def test_supervisor_may_terminate_via_an_order(supervisor_client, line, customer):
+def test_supervisor_may_terminate_through_the_terminate_order(supervisor_client, line, customer):
     # when
     html = supervisor_client.get(_url(customer)).content.decode()
-    # then
+    # then the one terminate door is the order page, which shows the credit first
     terminate = reverse("orders:order-terminate", args=[line.public_id])
-    assert f'href="{terminate}">Terminate via order</a>' in html
+    assert f'href="{terminate}">Terminate…</a>' in html
+    assert 'value="terminate"' not in html
 
 
 def test_query_count_does_not_grow_with_orders(

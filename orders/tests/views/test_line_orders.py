@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from crm.models import Subscriber
 from crm.tests.factories import SubscriberFactory
-from orders.models import Order, SimCard
+from orders.inventory.models import SimCard
+from orders.models import Order
 from orders.placing import order_addon_create
 from orders.services import order_place
 from orders.tests.factories import AddOnFactory, PricePlanFactory
@@ -38,7 +39,7 @@ def test_plan_change_page_offers_other_plans_of_the_same_payment_type(
     assert f'value="{plan_45.public_id}"' in html
     assert f'value="{plan_30.public_id}"' not in html  # the line is on it
     assert "Pay as you go" not in html
-    assert "At the next bill date, 1 May 2026" in html
+    assert "At the end of the current period, 1 May 2026" in html
     assert "(1 Apr to 30 Apr 2026)" in html
 
 

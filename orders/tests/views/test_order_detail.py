@@ -10,7 +10,8 @@ from django.urls import reverse
 from billing.models import Charge
 from crm.models import Subscriber
 from crm.tests.factories import SubscriberFactory
-from orders.models import DeviceItem, Msisdn, Order, OrderEvent, SimCard
+from orders.inventory.models import DeviceItem, Msisdn, SimCard
+from orders.models import Order, OrderEvent
 from orders.placing import (
     order_new_connection_create,
     order_plan_change_create,
@@ -57,7 +58,7 @@ def test_plan_change_quote_shows_proration_with_days_and_formula(
     assert "Quote" in quote
     assert "Proration credit: Unused 21 days of Basic 10GB" in quote
     assert "Proration debit: 21 days of Max 100GB" in quote
-    assert "21 of 30 days in the bill period 1 Apr to 30 Apr 2026" in quote
+    assert "21 of 30 days in the plan's period 1 Apr to 30 Apr 2026" in quote
     assert "-30 × 21 / 30 days = -21.0000 → -21.00 GBP" in quote
     assert "45 × 21 / 30 days = 31.5000 → 31.50 GBP" in quote
     assert "-£21.00" in quote
@@ -137,9 +138,9 @@ def test_submit_completes_a_new_line(
     assert Msisdn.objects.get(pk=number.pk).status == "assigned"
     assert DeviceItem.objects.get(serial="R-0001").status == "sold"
     assert sorted(Charge.objects.filter(account=account).values_list("amount", flat=True)) == [
-        Decimal("5.0000"),
-        Decimal("10.0000"),
-        Decimal("31.5000"),
+        Decimal("5.00"),
+        Decimal("10.00"),
+        Decimal("31.50"),
     ]
 
 

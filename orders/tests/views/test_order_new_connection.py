@@ -8,7 +8,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from orders.models import DeviceItem, Msisdn, Order, SimCard
+from orders.inventory.models import DeviceItem, Msisdn, SimCard
+from orders.models import Order
 from orders.tests.factories import AddOnFactory, PricePlanFactory
 from orders.tests.inventory_factories import MsisdnFactory
 
@@ -181,7 +182,7 @@ def test_next_standard_number_takes_the_first_available(csr_client, account, pla
     ("case", "field", "message"),
     [
         ("no plan", "plan", "Choose a plan."),
-        ("no number", "msisdn", "Choose a number, or the next available standard number."),
+        ("no number", "msisdn", "Choose a number, the next standard number, or a port-in."),
         ("number taken", "msisdn", "+44 7500 900001 is reserved"),
         ("number not a mobile", "msisdn", "is not a mobile number"),
         ("wrong check digit", "iccid", "check digit is wrong"),

@@ -17,7 +17,8 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.models import IdempotencyRecord, User
+from common.models import IdempotencyRecord
+from common.types import UserLike
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -36,7 +37,7 @@ def _fingerprint(request: Request) -> str:
 
 
 def idempotent_call(
-    *, user: User, key: str, request: Request, call: Callable[[], Response]
+    *, user: UserLike, key: str, request: Request, call: Callable[[], Response]
 ) -> Response:
     """Run `call` once per (user, key). A concurrent retry waits on the first one's row lock and
     then replays what it stored; a failed call stores nothing, so it may be retried."""

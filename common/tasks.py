@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from crm.idempotency import idempotency_records_purge
+from common.idempotency import idempotency_records_purge
 
 
 @shared_task

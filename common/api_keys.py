@@ -11,16 +11,24 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from common.errors import ApplicationError
-from crm.models import ApiKey, User
-from crm.permissions import API_KEY_GRANTABLE
-from crm.roles import permissions_from_names
+from common.models import ApiKey
+from common.permissions import CommonPerm
+from common.roles import api_key_grantable, permissions_from_names
+
+if TYPE_CHECKING:
+    from common.types import Actor, UserLike
 
 KEY_PREFIX_LENGTH = 8
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -31,7 +39,7 @@ def _hash(secret: str) -> str:
 
 
 @transaction.atomic
-def api_key_issue(*, actor: User, name: str, permissions: list[str]) -> tuple[ApiKey, str]:
+def api_key_issue(*, actor: UserLike, name: str, permissions: list[str]) -> tuple[ApiKey, str]:
     """Issue a key limited to `permissions`; returns the key row and the secret (shown once)."""
     name = name.strip()
     errors: dict[str, list[str]] = {}
@@ -39,7 +47,7 @@ def api_key_issue(*, actor: User, name: str, permissions: list[str]) -> tuple[Ap
         errors["name"] = ["Name the system that will use this key."]
     elif ApiKey.objects.filter(name=name, revoked_at__isnull=True).exists():
         errors["name"] = ["An active key already has this name."]
-    grantable = {str(p) for p in API_KEY_GRANTABLE}
+    grantable = set(api_key_grantable())
     if not permissions:
         errors["permissions"] = ["Give the key at least one permission."]
     elif unknown := set(permissions) - grantable:
@@ -48,7 +56,7 @@ def api_key_issue(*, actor: User, name: str, permissions: list[str]) -> tuple[Ap
         raise ApplicationError("The key was not issued.", fields=errors)
     prefix = secrets.token_hex(KEY_PREFIX_LENGTH // 2)
     secret = f"{prefix}.{secrets.token_urlsafe(32)}"
-    machine = User.objects.create_user(
+    machine = get_user_model().objects.create_user(  # type: ignore[attr-defined]
         email=f"api-key-{prefix}@machine.invalid",
         password=None,
         first_name=name[:150],
@@ -63,16 +71,31 @@ def api_key_issue(*, actor: User, name: str, permissions: list[str]) -> tuple[Ap
 
 
 @transaction.atomic
-def api_key_revoke(*, api_key: ApiKey, actor: User) -> ApiKey:
+def api_key_revoke(*, api_key: ApiKey, actor: UserLike) -> ApiKey:
     """Revoke at once: the next request with this key is refused."""
     updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_by=actor
     )
     if updated != 1:
         raise ApplicationError("This key was already revoked.", code="already_revoked")
-    User.objects.filter(pk=api_key.user_id).update(is_active=False)
+    get_user_model().objects.filter(pk=api_key.user_id).update(is_active=False)
     api_key.refresh_from_db()
     return api_key
+
+
+def api_key_qs_for(actor: Actor) -> QuerySet[ApiKey]:
+    """Every key for those who manage keys (newest first, active before revoked), else none."""
+    if not actor.has_perm(CommonPerm.MANAGE_API_KEYS):
+        return ApiKey.objects.none()
+    return (
+        ApiKey.objects.select_related("created_by", "revoked_by", "user")
+        .prefetch_related("user__user_permissions__content_type")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-pk")
+    )
+
+
+def api_key_get_for(actor: Actor, public_id: UUID | str) -> ApiKey:
+    return get_object_or_404(api_key_qs_for(actor), public_id=public_id)
 
 
 def api_key_authenticate(secret: str) -> ApiKey | None:
@@ -93,7 +116,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     keyword = "Api-Key"
 
-    def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
+    def authenticate(self, request: Request) -> tuple[UserLike, ApiKey] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         secret = ""
         if header.startswith(f"{self.keyword} "):

@@ -1,0 +1,34 @@
+"""The whole demo operator, across apps: users and partners, the catalog, the stock and the
+demo customers with their lines. A door like a view (it sits above every app it calls)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+
+from crm.demo import (
+    demo_customers_count,
+    demo_customers_load,
+    demo_subscriber_link,
+    demo_users_ensure,
+)
+from crm.models import Account, Address, Customer, Interaction, Subscriber, SubscriberEvent
+from orders.catalog.demo import catalog_demo_ensure
+from orders.catalog.selectors import plan_pks_by_payment_type
+from orders.inventory.demo import inventory_demo_ensure
+
+
+def demo_load(*, customers: int) -> dict[str, int]:
+    """Bring the demo operator up to `customers` demo customers (idempotent)."""
+    users = demo_users_ensure()
+    catalog_demo_ensure()
+    inventory_demo_ensure(users["admin"])
+    missing = max(0, customers - demo_customers_count())
+    plans = plan_pks_by_payment_type(currency=settings.DEFAULT_CURRENCY)
+    added = demo_customers_load(count=missing, users=users, plans=plans)
+    demo_subscriber_link(users)
+    if connection.vendor == "postgresql" and added > 10_000:
+        with connection.cursor() as cursor:
+            for model in (Customer, Address, Account, Subscriber, SubscriberEvent, Interaction):
+                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+    return {"added": added, "total": demo_customers_count()}

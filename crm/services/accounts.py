@@ -1,0 +1,92 @@
+"""Billing accounts: open one, change its bill cycle day or credit limit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from common.errors import FieldErrors
+from common.parsing import amount_parse
+from crm.models import Account, Customer, User
+from crm.services._shared import full_clean, readable_number
+
+
+@transaction.atomic
+def account_create(
+    *,
+    customer: Customer,
+    actor: User,
+    payment_type: str,
+    currency: str | None = None,
+    bill_cycle_day: int = 1,
+    credit_limit_amount: Decimal | str = Decimal("0"),
+) -> Account:
+    """Open a billing account; prepaid accounts carry no credit limit."""
+    errors = FieldErrors()
+    currency = (currency or settings.DEFAULT_CURRENCY).upper()
+    if currency not in settings.CURRENCIES:
+        errors.add("currency", f"{currency} is not a currency the operator bills in.")
+    credit_limit = amount_parse(
+        credit_limit_amount,
+        "credit_limit_amount",
+        errors,
+        what="A credit limit",
+        missing="Give the credit limit (0 for none).",
+    ) or Decimal("0")
+    if credit_limit < 0:
+        errors.add("credit_limit_amount", "A credit limit cannot be negative.")
+    if payment_type == Account.PaymentType.PREPAID and credit_limit != 0:
+        errors.add("credit_limit_amount", "A prepaid account has no credit limit.")
+    if payment_type not in Account.PaymentType.values:
+        errors.add("payment_type", "Choose prepaid or postpaid.")
+    if not 1 <= int(bill_cycle_day) <= 28:
+        errors.add("bill_cycle_day", "The bill cycle day is between 1 and 28.")
+    errors.raise_if_any()
+    account = Account(
+        customer=customer,
+        currency=currency,
+        payment_type=payment_type,
+        bill_cycle_day=int(bill_cycle_day),
+        credit_limit_amount=credit_limit,
+        number=readable_number("ACC"),
+    )
+    full_clean(account)
+    account.save()
+    return account
+
+
+@transaction.atomic
+def account_update(
+    *,
+    account: Account,
+    actor: User,
+    bill_cycle_day: int | None = None,
+    credit_limit_amount: Decimal | str | None = None,
+) -> Account:
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    errors = FieldErrors()
+    changed: list[str] = []
+    if bill_cycle_day is not None:
+        if not 1 <= int(bill_cycle_day) <= 28:
+            errors.add("bill_cycle_day", "The bill cycle day is between 1 and 28.")
+        account.bill_cycle_day = int(bill_cycle_day)
+        changed.append("bill_cycle_day")
+    if credit_limit_amount is not None:
+        limit = amount_parse(
+            credit_limit_amount,
+            "credit_limit_amount",
+            errors,
+            what="A credit limit",
+            missing="Give the credit limit (0 for none).",
+        ) or Decimal("0")
+        if limit < 0:
+            errors.add("credit_limit_amount", "A credit limit cannot be negative.")
+        if account.payment_type == Account.PaymentType.PREPAID and limit != 0:
+            errors.add("credit_limit_amount", "A prepaid account has no credit limit.")
+        account.credit_limit_amount = limit
+        changed.append("credit_limit_amount")
+    errors.raise_if_any()
+    account.save(update_fields=[*changed, "updated_at"])
+    return account
