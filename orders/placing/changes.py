@@ -33,6 +33,12 @@ from orders.selectors import addons_held_by
 from partners.models import Partner
 
 
+def _as_it_is_now(subscriber: Subscriber) -> Subscriber:
+    """The line as the database has it now: a change is checked against its real status, not
+    the copy a page or a job read a while ago."""
+    return Subscriber.objects.select_related("account__customer", "plan").get(pk=subscriber.pk)
+
+
 def _live_line(
     subscriber: Subscriber, errors: FieldErrors, *, statuses: Sequence[str] = LIVE_LINE
 ) -> None:
@@ -55,6 +61,7 @@ def order_plan_change_create(
     period (no proration: the new plan's first period is charged in full)."""
     if (existing := existing_quote(actor, quote_token)) is not None:
         return existing
+    subscriber = _as_it_is_now(subscriber)
     account = subscriber.account
     errors = FieldErrors()
     _live_line(subscriber, errors)
@@ -126,6 +133,7 @@ def order_addon_create(
 ) -> Order:
     if (existing := existing_quote(actor, quote_token)) is not None:
         return existing
+    subscriber = _as_it_is_now(subscriber)
     errors = FieldErrors()
     _live_line(subscriber, errors, statuses=(Subscriber.Status.ACTIVE,))
     if subscriber.plan is None:
@@ -171,6 +179,7 @@ def order_sim_swap_create(
     """A new SIM for a line that keeps its number (lost, stolen or damaged card)."""
     if (existing := existing_quote(actor, quote_token)) is not None:
         return existing
+    subscriber = _as_it_is_now(subscriber)
     errors = FieldErrors()
     _live_line(subscriber, errors)
     if not reason.strip():
@@ -235,6 +244,7 @@ def order_service_change_create(
     terminating credits the unused days of the plan's current period (per the plan's rule)."""
     if (existing := existing_quote(actor, quote_token)) is not None:
         return existing
+    subscriber = _as_it_is_now(subscriber)
     errors = FieldErrors()
     if type not in SERVICE_CHANGES:
         errors.add("type", "Choose activate, suspend, resume or terminate.")
