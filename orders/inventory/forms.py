@@ -24,6 +24,12 @@ class MsisdnFilterForm(forms.Form):
     category = forms.ChoiceField(
         choices=_any(Msisdn.Category.choices, "Any category"), required=False
     )
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.order_by("path"),
+        to_field_name="code",
+        required=False,
+        empty_label="Any partner",
+    )
     pattern = forms.CharField(
         max_length=20,
         required=False,
@@ -125,6 +131,48 @@ class SimFilterForm(forms.Form):
         if text and not text.isdigit():
             raise forms.ValidationError("ICCIDs and IMSIs are digits only.")
         return text
+
+
+class MsisdnAllocateForm(forms.Form):
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.none(), to_field_name="code", empty_label="Choose a partner"
+    )
+    count = forms.IntegerField(
+        min_value=1,
+        max_value=10_000,
+        required=False,
+        label="How many",
+        help_text="Take this many free numbers of the category from the pool, lowest first…",
+    )
+    category = forms.ChoiceField(
+        choices=Msisdn.Category.choices, initial=Msisdn.Category.STANDARD, required=False
+    )
+    numbers = forms.CharField(
+        required=False,
+        label="…or these numbers",
+        help_text="One per line (or separated by commas), typed any way: 07500 000123.",
+        widget=forms.Textarea(attrs={"rows": 4, "inputmode": "tel"}),
+    )
+    reason = forms.CharField(max_length=200, required=False, help_text="Optional, e.g. an order.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners_for_allocation()  # type: ignore[attr-defined]
+
+    def clean_numbers(self) -> list[str]:
+        raw = self.cleaned_data["numbers"].replace(",", "\n")
+        return [line.strip() for line in raw.splitlines() if line.strip()]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        count, numbers = data.get("count"), data.get("numbers")
+        if "count" in self.errors or "numbers" in self.errors:
+            return data
+        if count and numbers:
+            raise forms.ValidationError("Give either a number of numbers or a list, not both.")
+        if not count and not numbers:
+            raise forms.ValidationError("Give how many numbers, or list them.")
+        return data
 
 
 class SimAllocateForm(forms.Form):

@@ -100,13 +100,20 @@ def msisdn_pattern_filter(pattern: str) -> Q:
 
 
 def msisdn_list(
-    actor: Actor, *, status: str = "", category: str = "", pattern: str = ""
+    actor: Actor,
+    *,
+    status: str = "",
+    category: str = "",
+    pattern: str = "",
+    partner: Partner | None = None,
 ) -> QuerySet[Msisdn]:
     qs = msisdn_qs_for(actor).filter(msisdn_pattern_filter(pattern))
     if status:
         qs = qs.filter(status=status)
     if category:
         qs = qs.filter(category=category)
+    if partner is not None:
+        qs = qs.filter(partner=partner)
     return qs.order_by("number")
 
 

@@ -12,12 +12,19 @@ urlpatterns = [
     path("", views.inventory_home, name="home"),
     path("numbers/", views.msisdn_list, name="msisdn-list"),
     path("numbers/import/", views.msisdn_range_import, name="msisdn-range-import"),
+    path("numbers/allocate/", views.msisdn_allocate, name="msisdn-allocate"),
     path("numbers/<str:number>/", views.msisdn_detail, name="msisdn-detail"),
     path(
         "numbers/<str:number>/release/",
         views.msisdn_change,
         {"action": "release"},
         name="msisdn-release",
+    ),
+    path(
+        "numbers/<str:number>/return/",
+        views.msisdn_change,
+        {"action": "return"},
+        name="msisdn-return",
     ),
     path(
         "numbers/<str:number>/end-quarantine/",

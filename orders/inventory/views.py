@@ -27,6 +27,7 @@ from crm.models import User
 from crm.validators import msisdn_display
 from orders.inventory import selectors, services
 from orders.inventory.forms import (
+    MsisdnAllocateForm,
     MsisdnFilterForm,
     MsisdnRangeImportForm,
     ReasonForm,
@@ -71,6 +72,15 @@ MSISDN_ACTIONS = {
             frozenset({Msisdn.Status.RESERVED}),
             services.msisdn_release,
             "is available again",
+        ),
+        Action(
+            "return",
+            "inventory:msisdn-return",
+            "Take back into the pool",
+            "The number leaves the partner's shelf and can be sold by the operator again.",
+            frozenset({Msisdn.Status.ALLOCATED}),
+            services.msisdn_return_to_pool,
+            "is back in the pool",
         ),
         Action(
             "quarantine-end",
@@ -269,6 +279,35 @@ def msisdn_change(request: BackofficeRequest, number: str, action: str) -> HttpR
             return redirect("inventory:msisdn-detail", msisdn.number)
     msisdn.refresh_from_db()
     return _msisdn_detail(request, msisdn, failed=(action, form))
+
+
+@require_http_methods(["GET", "POST"])
+@frontend_required(BACKOFFICE)
+def msisdn_allocate(request: BackofficeRequest) -> HttpResponse:
+    """Put numbers on a partner's shelf: a number of free ones of a category, or a list."""
+    require_perm(request, OrdersPerm.MANAGE_INVENTORY)
+    form = MsisdnAllocateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        partner = data["partner"]
+        try:
+            allocated = services.msisdn_allocate(
+                partner=partner,
+                actor=request.user,
+                count=data["count"] or None,
+                numbers=data["numbers"] or None,
+                category=data["category"] or Msisdn.Category.STANDARD,
+                reason=data["reason"],
+            )
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+        else:
+            plural = "s" if allocated != 1 else ""
+            messages.success(request, f"{allocated:,} number{plural} allocated to {partner.name}.")
+            return redirect(
+                f"{reverse('inventory:msisdn-list')}?status=allocated&partner={partner.code}"
+            )
+    return render(request, "orders/inventory/msisdn_allocate.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])

@@ -83,6 +83,7 @@ PAGES = [
     ("inventory:sim-batch-list", None),
     ("inventory:sim-batch-import", None),
     ("inventory:sim-allocate", None),
+    ("inventory:msisdn-allocate", None),
 ]
 
 
@@ -118,6 +119,7 @@ def test_a_viewer_reads_but_cannot_open_the_pages_that_change_stock(
         "inventory:msisdn-range-import",
         "inventory:sim-batch-import",
         "inventory:sim-allocate",
+        "inventory:msisdn-allocate",
     }
     # when
     response = client.get(url)
@@ -534,3 +536,80 @@ def test_list_filters_explain_bad_input(manager_client, url_name, query, field):
     assert field in response.context["form"].errors
     assert list(response.context["page"].object_list) == []
     assert "Correct the filter" in response.content.decode()
+
+
+# --- numbers on a partner's shelf --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_inventory_managers_allocate_numbers(client, request, role, partner_b):
+    # given
+    MsisdnFactory.create_batch(3)
+    sign_in_as(client, request, role)
+    # when
+    response = client.post(
+        reverse("inventory:msisdn-allocate"),
+        {"partner": "bravo", "count": 2, "category": "standard"},
+    )
+    # then
+    assert response.status_code == expected(role, 302)
+    allocated = Msisdn.objects.filter(partner=partner_b, status="allocated").count()
+    assert allocated == (2 if role == "admin" else 0)
+    if role == "admin":
+        assert response["Location"] == (
+            f"{reverse('inventory:msisdn-list')}?status=allocated&partner=bravo"
+        )
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"partner": "nobody", "count": "1"}, "partner", "Select a valid choice."),
+        ({}, None, "Give how many numbers, or list them."),
+        ({"count": "2", "numbers": "07500 000001"}, None, "not both"),
+        ({"numbers": "07500 999999"}, "numbers", "is not in the number pool."),
+        ({"count": "9", "category": "golden"}, "count", "Only 0 golden numbers are free"),
+    ],
+)
+def test_number_allocation_explains_bad_input_and_allocates_nothing(
+    manager_client, partner_b, data, field, message
+):
+    # given
+    MsisdnFactory.create_batch(2)
+    # when
+    response = manager_client.post(
+        reverse("inventory:msisdn-allocate"), {"partner": "bravo", "category": "standard", **data}
+    )
+    # then
+    assert response.status_code == 200
+    errors = response.context["form"].errors.get(field or "__all__", [])
+    assert any(message in error for error in errors), errors
+    assert not Msisdn.objects.filter(status="allocated").exists()
+
+
+def test_an_allocated_number_is_listed_with_its_partner_and_can_be_taken_back(
+    manager_client, admin, partner_b
+):
+    # given
+    number = MsisdnFactory(number="+447500900300", status="allocated", partner=partner_b)
+    MsisdnFactory(number="+447500900301")
+    # when the list is filtered by the partner
+    listing = manager_client.get(reverse("inventory:msisdn-list"), {"partner": "bravo"})
+    # then
+    assert [m.number for m in listing.context["page"].object_list] == ["+447500900300"]
+    assert "Bravo Mobile" in listing.content.decode()
+    # when it is taken back
+    response = manager_client.post(
+        reverse("inventory:msisdn-return", args=[number.number]), {"reason": "Shop closed"}
+    )
+    # then
+    assert response.status_code == 302
+    number.refresh_from_db()
+    assert (number.status, number.partner) == ("available", None)
+    event = InventoryEvent.objects.get(msisdn=number)
+    assert (event.old_status, event.new_status, event.actor, event.reason) == (
+        "allocated",
+        "available",
+        admin,
+        "Shop closed",
+    )
