@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,9 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from common.bulk import ids_reserve, rows_write
 from common.roles import Role
 from crm.demo_words import COMPANY_WORDS, FIRST_NAMES, LAST_NAMES, STREETS, TOWNS
 from crm.models import (
@@ -27,6 +27,7 @@ from crm.models import (
     Address,
     Customer,
     Interaction,
+    KycDocument,
     Subscriber,
     SubscriberEvent,
     User,
@@ -37,6 +38,7 @@ from partners.models import Partner, PartnerUser
 
 DEMO_DOMAIN = "demo.example"
 DEMO_PASSWORD = "demo-pass-2026"
+DEMO_MSISDN_PREFIX = "+4474"  # demo lines: +4474 and an 8-digit serial
 CHUNK = 20_000
 
 NOTES = (
@@ -121,53 +123,51 @@ def demo_users_ensure() -> dict[str, User]:
 # --- set-based writers ------------------------------------------------------------------------
 
 
-def _reserve_ids(model: type[models.Model], count: int) -> int:
-    """First of `count` consecutive primary keys reserved for `model`."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
-            first = int(cursor.fetchone()[0])
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, first + count - 1]
-            )
-            return first
-        cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')
-        return int(cursor.fetchone()[0]) + 1
-
-
-def _write(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    table = model._meta.db_table
-    written = 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            column_sql = ", ".join(f'"{c}"' for c in columns)
-            with cursor.cursor.copy(f'COPY "{table}" ({column_sql}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    written += 1
-            return written
-        # Elsewhere (SQLite, the newcomer's database) values go through the fields' own
-        # conversion; it is slower, which only matters for the benchmark size on PostgreSQL.
-        by_attname = {f.attname: f for f in model._meta.concrete_fields}
-        fields = [by_attname[c] for c in columns]
-        rows = (
-            [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)]
-            for row in rows
+def _kyc_document(
+    rng: random.Random,
+    customer_id: int,
+    kyc: str,
+    business: bool,
+    created: datetime,
+    today: date,
+    reviewer: User,
+) -> tuple[Any, ...]:
+    """The identity document behind a demo customer's KYC status: verified customers have an
+    accepted one, rejected customers a rejected one, pending customers one waiting for review."""
+    kind = "company_registration" if business else rng.choice(["passport", "driving_licence"])
+    number = f"{rng.choice('ABCDEFGHJKLMNPRSTUVWXYZ')}{rng.randrange(10**7, 10**8)}"
+    expires = None if business else today + timedelta(days=rng.randrange(200, 3650))
+    if kyc == "pending":
+        return (
+            created,
+            created,
+            uuid.uuid4(),
+            customer_id,
+            kind,
+            number,
+            expires,
+            "",
+            "submitted",
+            None,
+            None,
+            "",
         )
-        placeholders = ", ".join(["%s"] * len(columns))
-        sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({placeholders})'
-        batch: list[Sequence[Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= 5000:
-                cursor.executemany(sql, batch)
-                written += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            written += len(batch)
-    return written
+    reviewed = created + timedelta(hours=rng.randrange(1, 72))
+    status, note = ("accepted", "") if kyc == "verified" else ("rejected", "Photo unreadable")
+    return (
+        created,
+        reviewed,
+        uuid.uuid4(),
+        customer_id,
+        kind,
+        number,
+        expires,
+        "",
+        status,
+        reviewer.pk,
+        reviewed,
+        note,
+    )
 
 
 def _stamp(rng: random.Random, now: datetime) -> datetime:
@@ -190,13 +190,22 @@ def demo_customers_load(
     today = timezone.localdate()
     partners = list(Partner.objects.order_by("pk"))
     actor = users["csr"]
+    reviewer = users["supervisor"]
     notes_for = min(count, 5000)
     done = 0
     while done < count:
         size = min(CHUNK, count - done)
         with transaction.atomic():
             _load_chunk(
-                rng, size, now, today, partners, plans, actor, notes_for=max(0, notes_for - done)
+                rng,
+                size,
+                now,
+                today,
+                partners,
+                plans,
+                actor,
+                reviewer,
+                notes_for=max(0, notes_for - done),
             )
         done += size
     return done
@@ -210,16 +219,18 @@ def _load_chunk(
     partners: list[Partner],
     plans: dict[str, list[int]],
     actor: User,
+    reviewer: User,
     *,
     notes_for: int,
 ) -> None:
-    customer_id = _reserve_ids(Customer, size)
-    account_id = _reserve_ids(Account, size)
-    subscriber_id = _reserve_ids(Subscriber, size)
+    customer_id = ids_reserve(Customer, size)
+    account_id = ids_reserve(Account, size)
+    subscriber_id = ids_reserve(Subscriber, size)
     customer_no = sequence_take("cus", size)
     account_no = sequence_take("acc", size)
     line_serial = sequence_take("demo-line", size)
     customers, addresses, accounts, subscribers, events, notes = [], [], [], [], [], []
+    documents = []
     for i in range(size):
         created = _stamp(rng, now)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -251,6 +262,7 @@ def _load_chunk(
                 partner.pk if partner else None,
             )
         )
+        documents.append(_kyc_document(rng, cid, kyc, business, created, today, reviewer))
         town, area = rng.choice(TOWNS)
         addresses.append(
             (
@@ -293,7 +305,7 @@ def _load_chunk(
                 created,
                 uuid.uuid4(),
                 aid,
-                f"+4474{serial:08d}",
+                f"{DEMO_MSISDN_PREFIX}{serial:08d}",
                 iccid_build(serial, issuer="20"),
                 f"23415{serial:010d}",
                 status,
@@ -307,7 +319,7 @@ def _load_chunk(
                 kind, direction, subject, body = rng.choice(NOTES)
                 at = created + timedelta(days=rng.randrange(1, 300))
                 notes.append((at, at, uuid.uuid4(), cid, kind, direction, subject, body, actor.pk))
-    _write(
+    rows_write(
         Customer,
         [
             "id",
@@ -329,7 +341,7 @@ def _load_chunk(
         ],
         customers,
     )
-    _write(
+    rows_write(
         Address,
         [
             "created_at",
@@ -344,7 +356,7 @@ def _load_chunk(
         ],
         addresses,
     )
-    _write(
+    rows_write(
         Account,
         [
             "id",
@@ -361,7 +373,7 @@ def _load_chunk(
         ],
         accounts,
     )
-    _write(
+    rows_write(
         Subscriber,
         [
             "id",
@@ -378,7 +390,7 @@ def _load_chunk(
         ],
         subscribers,
     )
-    _write(
+    rows_write(
         SubscriberEvent,
         [
             "subscriber_id",
@@ -390,7 +402,25 @@ def _load_chunk(
         ],
         events,
     )
-    _write(
+    rows_write(
+        KycDocument,
+        [
+            "created_at",
+            "updated_at",
+            "public_id",
+            "customer_id",
+            "kind",
+            "document_number",
+            "expires_on",
+            "file",
+            "status",
+            "reviewed_by_id",
+            "reviewed_at",
+            "review_note",
+        ],
+        documents,
+    )
+    rows_write(
         Interaction,
         [
             "created_at",

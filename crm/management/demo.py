@@ -7,15 +7,25 @@ from django.conf import settings
 from django.db import connection
 
 from crm.demo import (
+    DEMO_MSISDN_PREFIX,
     demo_customers_count,
     demo_customers_load,
     demo_subscriber_link,
     demo_users_ensure,
 )
-from crm.models import Account, Address, Customer, Interaction, Subscriber, SubscriberEvent
+from crm.models import (
+    Account,
+    Address,
+    Customer,
+    Interaction,
+    KycDocument,
+    Subscriber,
+    SubscriberEvent,
+)
 from orders.catalog.demo import catalog_demo_ensure
 from orders.catalog.selectors import plan_pks_by_payment_type
-from orders.inventory.demo import inventory_demo_ensure
+from orders.inventory.demo import demo_lines_stock_ensure, inventory_demo_ensure
+from orders.inventory.models import InventoryEvent, Msisdn, SimCard
 
 
 def demo_load(*, customers: int) -> dict[str, int]:
@@ -27,8 +37,21 @@ def demo_load(*, customers: int) -> dict[str, int]:
     plans = plan_pks_by_payment_type(currency=settings.DEFAULT_CURRENCY)
     added = demo_customers_load(count=missing, users=users, plans=plans)
     demo_subscriber_link(users)
+    # The stock records know every demo line's number and SIM, as assigned (or resting).
+    demo_lines_stock_ensure(users["admin"], msisdn_prefix=DEMO_MSISDN_PREFIX)
     if connection.vendor == "postgresql" and added > 10_000:
         with connection.cursor() as cursor:
-            for model in (Customer, Address, Account, Subscriber, SubscriberEvent, Interaction):
+            for model in (
+                Customer,
+                Address,
+                Account,
+                Subscriber,
+                SubscriberEvent,
+                Interaction,
+                KycDocument,
+                Msisdn,
+                SimCard,
+                InventoryEvent,
+            ):
                 cursor.execute(f'ANALYZE "{model._meta.db_table}"')
     return {"added": added, "total": demo_customers_count()}

@@ -104,7 +104,8 @@ PLANS: tuple[DemoPlan, ...] = (
         "Prepaid Bundle 20",
         PREPAID,
         "20",
-        "Unlimited on-net calls, 1,500 minutes to other networks, 5,000 texts and 30GB.",
+        "10,000 on-net minutes, 1,500 minutes to other networks, 5,000 texts and 30GB "
+        "every 30 days.",
         allowances=(
             AllowanceData(VOICE, "10000", ON_NET),
             AllowanceData(VOICE, "1500", OFF_NET),
@@ -132,7 +133,7 @@ PLANS: tuple[DemoPlan, ...] = (
         "SIM only 10GB",
         POSTPAID,
         "12",
-        "1,000 on-net and 500 off-net minutes, unlimited texts and 10GB a month.",
+        "1,000 on-net and 500 off-net minutes, 5,000 texts and 10GB a month.",
         allowances=(
             AllowanceData(VOICE, "1000", ON_NET),
             AllowanceData(VOICE, "500", OFF_NET),
@@ -146,7 +147,8 @@ PLANS: tuple[DemoPlan, ...] = (
         "SIM only 30GB",
         POSTPAID,
         "18",
-        "3,000 on-net and 1,500 off-net minutes, unlimited texts and 30GB a month.",
+        "3,000 on-net and 1,500 off-net minutes, 5,000 texts and 30GB a month, with 5GB "
+        "more in the EU.",
         allowances=(
             AllowanceData(VOICE, "3000", ON_NET),
             AllowanceData(VOICE, "1500", OFF_NET),
@@ -162,7 +164,8 @@ PLANS: tuple[DemoPlan, ...] = (
         "Unlimited Max",
         POSTPAID,
         "35",
-        "Unlimited minutes, texts and data at home, 15GB in the EU, and a 5G router included.",
+        "10,000 on-net and 5,000 off-net minutes, 10,000 texts, 1000GB at home, 15GB in "
+        "the EU, and a 5G router included.",
         allowances=(
             AllowanceData(VOICE, "10000", ON_NET),
             AllowanceData(VOICE, "5000", OFF_NET),
@@ -178,7 +181,7 @@ PLANS: tuple[DemoPlan, ...] = (
         "Business Pro 50GB",
         POSTPAID,
         "25",
-        "For sole traders and companies: 5,000 minutes, unlimited texts and 50GB.",
+        "For sole traders and companies: 5,000 minutes, 5,000 texts and 50GB.",
         allowances=(
             AllowanceData(VOICE, "5000"),
             AllowanceData(SMS, "5000"),

@@ -9,18 +9,23 @@ times; it only adds what is missing.
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
+from common.bulk import ids_reserve, rows_write
 from common.money import Money
-from crm.models import User
+from crm.models import Subscriber, User
 from crm.validators import iccid_build
 from orders.catalog.demo import DEVICES as DEMO_DEVICES
 from orders.catalog.demo import UNITS_PER_DEVICE
 from orders.catalog.models import Device
-from orders.inventory.models import DeviceItem, Msisdn, SimBatch, SimCard
+from orders.inventory.models import DeviceItem, InventoryEvent, Msisdn, SimBatch, SimCard
 from orders.inventory.services import (
     device_items_add,
     msisdn_range_import,
@@ -107,3 +112,134 @@ def _device_units_ensure(actor: User) -> None:
         )
         if missing := [serial for serial in serials if serial not in existing]:
             device_items_add(device=device, actor=actor, serials=missing)
+
+
+DEMO_LINES_BATCH = "Demo lines' SIMs"
+LINES_CHUNK = 20_000
+
+
+def demo_lines_stock_ensure(actor: User, *, msisdn_prefix: str) -> int:
+    """Put the demo lines' numbers and SIMs in the stock records as what they are: a live
+    line's number and SIM assigned; a terminated line's SIM blocked and its number quarantined
+    until MSISDN_QUARANTINE_DAYS after the termination (then available). Idempotent and
+    set-based (COPY on PostgreSQL); returns how many lines were added to the records."""
+    lines = (
+        Subscriber.objects.filter(msisdn__startswith=msisdn_prefix)
+        .filter(~Exists(Msisdn.objects.filter(number=OuterRef("msisdn"))))
+        .order_by("pk")
+        .values_list("msisdn", "iccid", "imsi", "status", "status_changed_at", "created_at")
+    )
+    batch, _ = SimBatch.objects.get_or_create(
+        name=DEMO_LINES_BATCH, defaults={"imported_by": actor, "file_name": ""}
+    )
+    currency = settings.DEFAULT_CURRENCY
+    rest = timedelta(days=settings.MSISDN_QUARANTINE_DAYS)
+    now = timezone.now()
+    done = 0
+    chunk: list[tuple[Any, ...]] = []
+
+    def flush() -> None:
+        first_number = ids_reserve(Msisdn, len(chunk))
+        first_sim = ids_reserve(SimCard, len(chunk))
+        numbers: list[tuple[Any, ...]] = []
+        sims: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        for index, (msisdn, iccid, imsi, status, changed, created) in enumerate(chunk):
+            live = status != "terminated"
+            resting_until = (changed or created) + rest
+            if live:
+                number_status, until = Msisdn.Status.ASSIGNED, None
+            elif resting_until > now:
+                number_status, until = Msisdn.Status.QUARANTINED, resting_until
+            else:
+                number_status, until = Msisdn.Status.AVAILABLE, None
+            sim_status = SimCard.Status.ASSIGNED if live else SimCard.Status.BLOCKED
+            number_id, sim_id = first_number + index, first_sim + index
+            numbers.append(
+                (
+                    number_id,
+                    created,
+                    created,
+                    msisdn,
+                    "standard",
+                    Decimal("0"),
+                    currency,
+                    number_status,
+                    None,
+                    "",
+                    until,
+                    None,
+                )
+            )
+            sims.append(
+                (
+                    sim_id,
+                    created,
+                    created,
+                    iccid,
+                    imsi,
+                    f"{(index * 7919) % 10**8:08d}",
+                    batch.pk,
+                    sim_status,
+                    None,
+                    None,
+                    "",
+                )
+            )
+            events.append(
+                (number_id, None, "", number_status, actor.pk, "Demo line's number", created)
+            )
+            events.append((None, sim_id, "", sim_status, actor.pk, "Demo line's SIM", created))
+        rows_write(
+            Msisdn,
+            [
+                "id",
+                "created_at",
+                "updated_at",
+                "number",
+                "category",
+                "price_amount",
+                "currency",
+                "status",
+                "reserved_until",
+                "reservation_ref",
+                "quarantined_until",
+                "partner_id",
+            ],
+            numbers,
+        )
+        rows_write(
+            SimCard,
+            [
+                "id",
+                "created_at",
+                "updated_at",
+                "iccid",
+                "imsi",
+                "puk",
+                "batch_id",
+                "status",
+                "partner_id",
+                "reserved_until",
+                "reservation_ref",
+            ],
+            sims,
+        )
+        rows_write(
+            InventoryEvent,
+            ["msisdn_id", "sim_id", "old_status", "new_status", "actor_id", "reason", "created_at"],
+            events,
+        )
+
+    with transaction.atomic():
+        for row in lines.iterator(chunk_size=LINES_CHUNK):
+            chunk.append(row)
+            if len(chunk) == LINES_CHUNK:
+                flush()
+                done += len(chunk)
+                chunk = []
+        if chunk:
+            flush()
+            done += len(chunk)
+        SimBatch.objects.filter(pk=batch.pk).update(card_count=batch.cards.count())
+    return done

@@ -90,3 +90,20 @@ def test_catalog_demo_eu_packs_conflict_both_ways_and_devices_have_stock(admin):
     booked = InventoryEvent.objects.filter(device_item__isnull=False, new_status="in_stock")
     assert booked.count() == 30
     assert {event.actor for event in booked} == {admin}
+
+
+def _said(allowance) -> str:
+    """How a description states an allowance: 1,500 (minutes or texts) or 30GB."""
+    if allowance.service == "data":
+        return f"{int(allowance.quantity / 1024)}GB"
+    return f"{int(allowance.quantity):,}"
+
+
+def test_each_demo_plans_description_says_what_it_includes():
+    # when
+    catalog_demo_ensure()
+    # then every allowance is in the words a customer reads, and nothing is "unlimited"
+    for plan in PricePlan.objects.filter(status="published"):
+        assert "nlimited" not in plan.description, plan.name
+        for allowance in plan.allowances.all():
+            assert _said(allowance) in plan.description, (plan.name, _said(allowance))

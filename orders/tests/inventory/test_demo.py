@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crm.management.demo import demo_load
-from crm.models import Subscriber, User
+from crm.models import Customer, Subscriber, User
 from crm.tests.factories import PartnerFactory
 from orders.inventory.demo import inventory_demo_ensure
 from orders.inventory.models import InventoryEvent, Msisdn, SimBatch, SimCard
@@ -41,16 +41,46 @@ def test_demo_sims_go_to_the_alpha_shop_once_it_exists(db, actor):
     assert SimCard.objects.filter(status="in_stock").count() == 400
 
 
-def test_demo_stock_never_offers_what_a_demo_line_has(db):
-    # given: the demo operator with its lines, partners and users
-    demo_load(customers=30)
+def test_demo_stock_knows_every_demo_lines_number_and_sim_as_what_they_are(db):
+    # given the demo operator with its lines, partners and users
+    demo_load(customers=60)
     admin = User.objects.get(email="admin@demo.example")
-    # when
+    # when it is loaded again
+    counts = (Msisdn.objects.count(), SimCard.objects.count(), InventoryEvent.objects.count())
+    demo_load(customers=60)
     inventory_demo_ensure(admin)
-    # then
-    lines = Subscriber.objects.all()
-    assert lines.count() == 30
-    assert not lines.filter(msisdn__in=Msisdn.objects.values("number")).exists()
-    assert not lines.filter(iccid__in=SimCard.objects.values("iccid")).exists()
-    assert not lines.filter(imsi__in=SimCard.objects.values("imsi")).exists()
+    # then nothing is added twice ...
+    assert (
+        Msisdn.objects.count(),
+        SimCard.objects.count(),
+        InventoryEvent.objects.count(),
+    ) == counts
+    # ... every live line's number and SIM are assigned in the stock records, with an event
+    live = Subscriber.objects.exclude(status="terminated")
+    assert live.count() > 0
+    for line in live:
+        assert Msisdn.objects.get(number=line.msisdn).status == "assigned"
+        sim = SimCard.objects.get(iccid=line.iccid)
+        assert (sim.status, sim.imsi) == ("assigned", line.imsi)
+        assert InventoryEvent.objects.filter(sim=sim, new_status="assigned").exists()
+    # ... a terminated line's SIM is blocked and its number rests or is free again
+    for line in Subscriber.objects.filter(status="terminated"):
+        assert SimCard.objects.get(iccid=line.iccid).status == "blocked"
+        assert Msisdn.objects.get(number=line.msisdn).status in ("quarantined", "available")
+    # ... and the pool never offers a live line's number or SIM
+    for_sale = Msisdn.objects.filter(status="available").values("number")
+    assert not live.filter(msisdn__in=for_sale).exists()
+    in_stock = SimCard.objects.filter(status__in=("in_stock", "allocated")).values("iccid")
+    assert not live.filter(iccid__in=in_stock).exists()
     assert SimCard.objects.filter(partner__code="alpha", status="allocated").count() == 100
+
+
+def test_demo_customers_kyc_status_follows_their_documents(db):
+    # when
+    demo_load(customers=60)
+    # then a verified customer has an accepted document, a pending one a document waiting for
+    # review, a rejected one only rejected documents
+    for customer in Customer.objects.prefetch_related("kyc_documents"):
+        statuses = {document.status for document in customer.kyc_documents.all()}
+        expected = {"verified": {"accepted"}, "pending": {"submitted"}, "rejected": {"rejected"}}
+        assert statuses == expected[customer.kyc_status], customer

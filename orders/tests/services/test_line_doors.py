@@ -85,7 +85,7 @@ def _given(line: Subscriber, change: str, actor: Any) -> None:
         actor=actor,
         valid_until=timezone.now() + dt.timedelta(days=14),
     )
-    booster = AddOnFactory(name="Booster")
+    booster: Any = AddOnFactory(name="Booster")
     SubscriberAddOn.objects.create(
         subscriber=line,
         addon=booster,
