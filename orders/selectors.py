@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def order_qs_for(actor: Actor) -> QuerySet[Order]:
     return Order.objects.filter(customer__in=customer_qs_for(actor)).select_related(
-        "customer", "account", "subscriber", "plan", "placed_by", "msisdn", "sim"
+        "customer", "account", "subscriber", "plan", "placed_by", "msisdn", "sim", "partner"
     )
 
 

@@ -87,9 +87,9 @@ class ProrationSerializer(serializers.Serializer):
     days = serializers.IntegerField(
         help_text="Days charged or credited, the effective day included."
     )
-    period_days = serializers.IntegerField(help_text="Days in the bill period.")
+    period_days = serializers.IntegerField(help_text="Days in the plan's period.")
     period_start = serializers.DateField()
-    period_end = serializers.DateField(help_text="The last day of the bill period.")
+    period_end = serializers.DateField(help_text="The last day of the plan's period.")
     formula = serializers.CharField(
         help_text="How the amount was worked out, e.g. `45 × 21 / 30 days = 31.5000 → 31.50 GBP`."
     )
@@ -159,11 +159,30 @@ class QuoteSerializer(serializers.Serializer):
         ref_name = "OrderQuote"
 
 
+class PortInSummarySerializer(serializers.Serializer):
+    msisdn = serializers.CharField(source="ported_msisdn", help_text="E.164")
+    donor_operator = serializers.CharField()
+    port_date = serializers.DateField(source="effective_on")
+
+    class Meta:
+        ref_name = "OrderPortInSummary"
+
+
+class PartnerSummarySerializer(serializers.Serializer):
+    public_id = serializers.UUIDField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+    class Meta:
+        ref_name = "OrderPartner"
+
+
 class OrderFieldsSerializer(serializers.Serializer):
     public_id = serializers.UUIDField()
     number = serializers.CharField(help_text="e.g. ORD-00000042")
     type = serializers.CharField(
-        help_text="new_connection, plan_change, add_on, sim_swap, suspend, resume or terminate"
+        help_text="new_connection, plan_change, add_on, sim_swap, activate, suspend, resume or "
+        "terminate"
     )
     status = serializers.CharField(
         help_text="draft, submitted, in_progress, completed, failed or cancelled"
@@ -182,6 +201,12 @@ class OrderFieldsSerializer(serializers.Serializer):
     )
     iccid = serializers.SerializerMethodField(
         help_text="The SIM a new connection or SIM swap reserved, else null."
+    )
+    port_in = serializers.SerializerMethodField(
+        help_text="A number a new connection brings from another operator, else null."
+    )
+    partner = PartnerSummarySerializer(
+        allow_null=True, help_text="The partner that sold it from its stock, else null."
     )
     effective = serializers.CharField(help_text="now or next_bill_date")
     effective_on = serializers.DateField(allow_null=True)
@@ -205,6 +230,12 @@ class OrderFieldsSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_iccid(self, order: Order) -> str | None:
         return order.sim.iccid if order.sim is not None else None
+
+    @extend_schema_field(PortInSummarySerializer(allow_null=True))
+    def get_port_in(self, order: Order) -> dict[str, Any] | None:
+        if not order.ported_msisdn:
+            return None
+        return PortInSummarySerializer(order).data  # type: ignore[return-value]
 
 
 class OrderDetailFieldsSerializer(OrderFieldsSerializer):

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from crm.models import Subscriber
 from crm.tests.api.conftest import error, invalid, matrix
@@ -655,3 +656,60 @@ def test_order_create_refused_with_an_idempotency_key_may_be_corrected_and_retri
     # then
     assert (bad.status_code, fixed.status_code) == (400, 201)
     assert Order.objects.count() == 1
+
+
+# --- port-in ------------------------------------------------------------------------------------
+
+
+def test_order_create_ports_a_number_in_and_completes_on_the_port_date(api_as, new_connection, sim):
+    # given the customer's own number with EE, moving over today
+    today = timezone.localdate()
+    body = {key: value for key, value in new_connection.items() if key != "msisdn"}
+    body["port_in"] = {"msisdn": "07400 555123", "donor_operator": "EE", "port_date": str(today)}
+    # when
+    placed = api_as("csr").post(LIST_URL, body, format="json")
+    # then the draft says what moves over, and takes no number from the pool
+    assert placed.status_code == 201
+    order = placed.json()
+    assert (order["msisdn"], order["port_in"]) == (
+        None,
+        {"msisdn": "+447400555123", "donor_operator": "EE", "port_date": str(today)},
+    )
+    assert not Msisdn.objects.filter(status="reserved").exists()
+    # when it is submitted on the port date, the line starts with the ported number
+    done = api_as("csr").post(f"{LIST_URL}{order['public_id']}/submit/", format="json")
+    assert done.status_code == 200
+    assert done.json()["status"] == "completed"
+    line = Subscriber.objects.get(msisdn="+447400555123")
+    assert (line.status, line.iccid) == ("active", sim.iccid)
+
+
+def test_order_create_refuses_a_port_in_and_a_pool_number_together(api_as, new_connection):
+    # given
+    body = {
+        **new_connection,
+        "port_in": {"msisdn": "07400 555123", "donor_operator": "EE", "port_date": "2026-04-10"},
+    }
+    # when
+    response = api_as("csr").post(LIST_URL, body, format="json")
+    # then
+    assert response.status_code == 400
+    assert response.json() == invalid(
+        port_in=["Port a number in or take one from the pool, not both."]
+    )
+    assert not Order.objects.exists()
+
+
+def test_order_create_names_the_port_in_field_at_fault(api_as, new_connection):
+    # given a donor operator we do not know
+    today = timezone.localdate()
+    body = {key: value for key, value in new_connection.items() if key != "msisdn"}
+    body["port_in"] = {"msisdn": "07400 555123", "donor_operator": "Acme", "port_date": str(today)}
+    # when
+    response = api_as("csr").post(LIST_URL, body, format="json")
+    # then
+    assert response.status_code == 400
+    fields = response.json()["extra"]["fields"]
+    assert list(fields) == ["port_in.donor_operator"]
+    assert fields["port_in.donor_operator"][0].startswith("Choose the operator the number comes")
+    assert not Order.objects.exists()
