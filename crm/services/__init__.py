@@ -15,7 +15,7 @@ from crm.services.customers import (
     customer_update,
 )
 from crm.services.interactions import interaction_add
-from crm.services.kyc import kyc_document_add, kyc_document_review
+from crm.services.kyc import customer_kyc_status, kyc_document_add, kyc_document_review
 from crm.services.subscribers import (
     subscriber_create,
     subscriber_get_locked,
@@ -30,6 +30,7 @@ __all__ = [
     "account_create",
     "account_update",
     "customer_create",
+    "customer_kyc_status",
     "customer_update",
     "interaction_add",
     "kyc_document_add",
