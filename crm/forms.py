@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from common.forms import date_field
 from crm.models import Account, Address, Customer, Interaction, KycDocument
@@ -215,9 +216,25 @@ class SubscriberStatusForm(forms.Form):
 
 class KycDocumentForm(forms.Form):
     kind = forms.ChoiceField(choices=KycDocument.Kind.choices, label="Document")
-    document_number = forms.CharField(max_length=60, required=False, label="Document number")
+    document_number = forms.CharField(
+        max_length=60,
+        required=False,
+        label="Document number",
+        help_text="Letters, digits, spaces and hyphens.",
+    )
     expires_on = date_field("Expires on")
-    file = forms.FileField(required=False, label="Copy (PDF, JPEG or PNG)")
+    file = forms.FileField(
+        required=False,
+        label="Copy (PDF, JPEG or PNG)",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = filesizeformat(settings.KYC_DOCUMENT_MAX_BYTES)
+        self.fields["file"].help_text = f"A scan or photo, at most {limit}."
 
 
 class KycReviewForm(forms.Form):

@@ -14,7 +14,8 @@ from crm.services.customers import (
     customer_create,
     customer_update,
 )
-from crm.services.interactions import interaction_add, kyc_document_add, kyc_document_review
+from crm.services.interactions import interaction_add
+from crm.services.kyc import customer_kyc_status, kyc_document_add, kyc_document_review
 from crm.services.subscribers import (
     subscriber_create,
     subscriber_get_locked,
@@ -29,6 +30,7 @@ __all__ = [
     "account_create",
     "account_update",
     "customer_create",
+    "customer_kyc_status",
     "customer_update",
     "interaction_add",
     "kyc_document_add",

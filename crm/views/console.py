@@ -7,6 +7,7 @@ and go through one service each. htmx requests get a template partial of the sam
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -32,7 +33,7 @@ from crm.forms import (
     KycReviewForm,
     SubscriberStatusForm,
 )
-from crm.models import Account, Customer, Subscriber, User
+from crm.models import Account, Customer, KycDocument, Subscriber, User
 from crm.permissions import CrmPerm
 from crm.validators import msisdn_display
 from orders.catalog.models import Channel
@@ -206,8 +207,31 @@ def _line_row(
     return LineRow(subscriber, actions, form, notice, may_terminate, holdings)
 
 
+@dataclass(frozen=True, slots=True)
+class KycRow:
+    """A document in the KYC panel, with the review form that failed on it (if any)."""
+
+    document: KycDocument
+    form: KycReviewForm | None = None
+
+
+def _kyc_rows(
+    customer: Customer, review_failed: tuple[KycDocument, KycReviewForm] | None
+) -> list[KycRow]:
+    failed_pk = review_failed[0].pk if review_failed else None
+    documents = sorted(customer.kyc_documents.all(), key=lambda d: d.created_at, reverse=True)
+    return [
+        KycRow(d, review_failed[1] if review_failed and d.pk == failed_pk else None)
+        for d in documents
+    ]
+
+
 def _detail_context(
-    request: ConsoleRequest, public_id: UUID, *, note_form: InteractionForm | None = None
+    request: ConsoleRequest,
+    public_id: UUID,
+    *,
+    note_form: InteractionForm | None = None,
+    review_failed: tuple[KycDocument, KycReviewForm] | None = None,
 ) -> dict[str, Any]:
     customer = selectors.customer_detail_for(request.user, public_id)
     lines = [line for account in customer.accounts.all() for line in account.subscribers.all()]
@@ -226,14 +250,11 @@ def _detail_context(
         "customer": customer,
         "phone_display": msisdn_display(customer.phone) if customer.phone else "",
         "addresses": list(customer.addresses.all()),
-        "kyc_documents": sorted(
-            customer.kyc_documents.all(), key=lambda d: d.created_at, reverse=True
-        ),
+        "kyc_rows": _kyc_rows(customer, review_failed),
         "accounts": accounts,
         "timeline": selectors.customer_timeline(customer),
         "orders": orders_of_customer(request.user, customer.pk),
         "note_form": note_form or InteractionForm(),
-        "review_form": KycReviewForm(),
     }
 
 
@@ -433,12 +454,11 @@ def kyc_document_review(request: ConsoleRequest, public_id: UUID) -> HttpRespons
             )
         except ApplicationError as exc:
             service_errors_to_form(form, exc)
-    if form.errors:
-        problems = [str(m) for errors in form.errors.values() for m in errors]
-        messages.error(request, f"{document}: {' '.join(problems)}")
-    else:
-        messages.success(request, f"{document} {document.get_status_display().lower()}.")
-    return redirect(_detail_url(document.customer, "kyc"))
+        else:
+            messages.success(request, f"{document} {document.get_status_display().lower()}.")
+            return redirect(_detail_url(document.customer, "kyc"))
+    context = _detail_context(request, document.customer.public_id, review_failed=(document, form))
+    return render(request, DETAIL, context)
 
 
 @require_GET
@@ -448,7 +468,8 @@ def kyc_document_file(request: ConsoleRequest, public_id: UUID) -> FileResponse:
     document = selectors.kyc_document_get_for(request.user, public_id)
     if not document.file:
         raise Http404("This document has no copy on file.")
-    name = (document.file.name or "").rsplit("/", 1)[-1]
+    extension = PurePosixPath(document.file.name or "").suffix.lower()
+    name = f"{document.customer.number}-{document.kind}{extension}"
     return FileResponse(document.file.open("rb"), filename=name, as_attachment=True)
 
 
