@@ -32,6 +32,10 @@ app.conf.beat_schedule = {
         "task": "orders.tasks.orders_stale_drafts_cancel_task",
         "schedule": 300.0,
     },
+    "kyc-expiries-apply": {
+        "task": "crm.tasks.kyc_expiries_apply_task",
+        "schedule": 6 * 3600.0,
+    },
     "msisdn-quarantines-end": {
         "task": "orders.tasks.msisdn_quarantines_end_task",
         "schedule": 3600.0,

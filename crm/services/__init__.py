@@ -15,7 +15,12 @@ from crm.services.customers import (
     customer_update,
 )
 from crm.services.interactions import interaction_add
-from crm.services.kyc import customer_kyc_status, kyc_document_add, kyc_document_review
+from crm.services.kyc import (
+    customer_kyc_status,
+    kyc_document_add,
+    kyc_document_review,
+    kyc_expiries_apply,
+)
 from crm.services.subscribers import (
     subscriber_create,
     subscriber_get_locked,
@@ -35,6 +40,7 @@ __all__ = [
     "interaction_add",
     "kyc_document_add",
     "kyc_document_review",
+    "kyc_expiries_apply",
     "readable_number",
     "sequence_take",
     "subscriber_create",

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from common.actors import system_actor
 from common.errors import FieldErrors, InvalidTransition
 from crm.models import Customer, Interaction, KycDocument, User
 
@@ -243,3 +244,40 @@ def _size_text(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.3g} MB"
     return f"{size / 1024:.3g} KB"
+
+
+def kyc_expiries_apply(*, today: date | None = None, chunk_size: int = 500) -> int:
+    """Move verified customers whose accepted documents have all expired back to pending (a
+    current document is needed), each under its row lock, acting as the system actor; the
+    timeline says why. Chunked and re-runnable: a customer already changed is not found again.
+    Returns how many customers changed."""
+    today = today or timezone.localdate()
+    actor = system_actor()
+    candidates = (
+        Customer.objects.filter(
+            kyc_status=Customer.KycStatus.VERIFIED,
+            kyc_documents__status=KycDocument.Status.ACCEPTED,
+            kyc_documents__expires_on__lt=today,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    changed = 0
+    last = 0
+    while pks := list(candidates.filter(pk__gt=last)[:chunk_size]):
+        last = pks[-1]
+        for pk in pks:
+            with transaction.atomic():
+                customer = _customer_locked(pk)
+                change = _customer_kyc_status_refresh(customer, today=today)
+                if change is None:
+                    continue
+                Interaction.objects.create(
+                    customer=customer,
+                    subject="KYC document expired",
+                    body=_timeline_body("Every accepted identity document has expired.", change),
+                    author=actor,
+                )
+                changed += 1
+    return changed

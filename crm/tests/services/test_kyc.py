@@ -19,6 +19,7 @@ from common.errors import ApplicationError, InvalidTransition
 from common.roles import Role
 from crm.models import Customer, Interaction, KycDocument, User
 from crm.services import customer_kyc_status, kyc_document_add, kyc_document_review
+from crm.tasks import kyc_expiries_apply_task
 from crm.tests.factories import CustomerFactory, UserFactory
 
 TODAY = dt.date(2026, 6, 1)
@@ -522,3 +523,31 @@ def test_the_copy_is_removed_when_the_write_fails_after_it(csr, customer, media,
         )
     # then
     assert _files_in(media) == []
+
+
+def test_a_verified_customer_whose_documents_expire_goes_back_to_pending(db):
+    # given a customer verified on a passport that expired yesterday, another on a current one
+    today = timezone.localdate()
+    lapsed = CustomerFactory(kyc_status="verified")
+    current = CustomerFactory(kyc_status="verified")
+    for customer, expires in ((lapsed, today - dt.timedelta(days=1)), (current, today)):
+        KycDocument.objects.create(
+            customer=customer,
+            kind="passport",
+            document_number="P1",
+            expires_on=expires,
+            status="accepted",
+        )
+    # when the job runs (twice: it can be re-run)
+    assert kyc_expiries_apply_task.apply().get() == 1
+    assert kyc_expiries_apply_task.apply().get() == 0
+    # then
+    lapsed.refresh_from_db()
+    current.refresh_from_db()
+    assert (lapsed.kyc_status, current.kyc_status) == ("pending", "verified")
+    note = Interaction.objects.get(customer=lapsed)
+    assert note.subject == "KYC document expired"
+    assert note.author.email == "system@telecrm.invalid"
+    assert "verified → pending" in note.body
+    assert not Interaction.objects.filter(customer=current).exists()
+    assert Customer.objects.filter(kyc_status="verified").count() == 1
