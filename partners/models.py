@@ -53,12 +53,20 @@ class Partner(TimeStampedModel):
 
 
 class PartnerUser(TimeStampedModel):
-    """Links a (never staff) user to the partner whose staff they are."""
+    """Links a (never staff) user to the partner whose staff they are.
+
+    A user belongs to at most one partner. Removing them keeps the row, inactive, so the link
+    is gone (they no longer act for the partner) while the partner's history still names them;
+    adding them again, to this partner or another, reactivates the same row.
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="partner_membership"
     )
     partner = models.ForeignKey(Partner, models.PROTECT, related_name="members")
+    is_active = models.BooleanField(
+        default=True, help_text="False once removed: the user no longer acts for the partner."
+    )
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.partner}"
