@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
@@ -302,9 +302,14 @@ def partner_user_add(
         if not last_name:
             errors.add("last_name", "A new login needs the person's last name.")
         errors.raise_if_any("Nobody was added.")
-        user = user_model.objects.create_user(
-            email=email, password=None, first_name=first_name, last_name=last_name
-        )
+        try:
+            with transaction.atomic():
+                user = user_model.objects.create_user(
+                    email=email, password=None, first_name=first_name, last_name=last_name
+                )
+        except IntegrityError as exc:  # the same new address added elsewhere a moment ago
+            message = f"A login for {email} was created a moment ago; add it again to link it."
+            raise ApplicationError(message, code="conflict", fields={"email": [message]}) from exc
         created = True
     else:
         created = False
