@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("backoffice/catalog/", include("orders.catalog.urls")),
     path("backoffice/inventory/", include("orders.inventory.urls")),
+    path("backoffice/partners/", include("partners.backoffice")),
     path("", include("crm.urls")),
     path("partner/", include("partners.urls")),
     path("my/", include("selfcare.urls")),

@@ -244,6 +244,21 @@ def partners_for_allocation() -> QuerySet[Partner]:
     return Partner.objects.filter(status=Partner.Status.ACTIVE).order_by("path")
 
 
+def sims_on_shelf_by_partner() -> dict[int, int]:
+    """{partner pk: SIMs it holds unsold}: on its shelf, or reserved for one of its sales.
+    One GROUP BY, for the back office's partner tree."""
+    rows = (
+        SimCard.objects.filter(
+            partner__isnull=False,
+            status__in=[SimCard.Status.ALLOCATED, SimCard.Status.RESERVED],
+        )
+        .order_by()
+        .values_list("partner_id")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)
+
+
 # --- device models with their stock --------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from crm.tests.factories import (
     SubscriberFactory,
     UserFactory,
 )
+from partners.services import partner_suspend
 
 ROLES = [
     "csr",
@@ -276,3 +277,15 @@ def test_customer_page_shows_details_accounts_and_lines(client, reseller_a, line
     assert '<span class="badge active">Active</span>' in html
     assert "+44 7400 555666" in html
     assert '<span class="badge suspended">Suspended</span>' in html
+
+
+def test_users_of_a_suspended_partner_are_told_they_cannot_sell(client, reseller_a, line, admin):
+    # given
+    partner_suspend(partner=line.account.customer.partner, actor=admin, reason="Unpaid")
+    client.force_login(reseller_a)
+    # when
+    response = client.get(reverse("partners:home"))
+    # then
+    html = html_of(response)
+    assert "Alpha Phones is suspended: you cannot sell" in html
+    assert "Ada Lovelace" in html

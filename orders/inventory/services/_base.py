@@ -88,8 +88,12 @@ def shelf_check(item: Msisdn | SimCard, partner: Partner | None, field: str) -> 
 
 
 def partner_check(partner: Partner) -> None:
-    if partner.status != Partner.Status.ACTIVE:
-        message = f"{partner.name} is {partner.get_status_display().lower()}."
+    """Only an active partner gets stock or sells from its shelf. The status is read afresh:
+    the partner in hand may have been loaded before a back-office admin suspended it."""
+    status = Partner.objects.filter(pk=partner.pk).values_list("status", flat=True).first()
+    if status != Partner.Status.ACTIVE:
+        label = Partner.Status(status).label.lower() if status else "gone"
+        message = f"{partner.name} is {label}."
         raise ApplicationError(message, code="partner_inactive", fields={"partner": [message]})
 
 

@@ -72,6 +72,8 @@ def msisdn_reserve(
     Reserving again with the same reference extends the hold, so a retried request is harmless.
     """
     ref = ref_clean(ref)
+    if partner is not None:
+        partner_check(partner)
     until = reservation_until(minutes)
     updates = {"reserved_until": until, "reservation_ref": ref}
     if (msisdn is None) == (category is None):
@@ -154,6 +156,8 @@ def msisdn_assign(
     ref = ref_clean(ref)
     item = Msisdn.objects.get(pk=_msisdn_resolve(msisdn).pk)
     if item.status in (Msisdn.Status.AVAILABLE, Msisdn.Status.ALLOCATED):
+        if partner is not None:  # a sale straight from the shelf, with no reservation first
+            partner_check(partner)
         shelf_check(item, partner, "number")
     return transition(
         item,

@@ -170,6 +170,8 @@ def sim_reserve(
     partner is sold only by that partner. Expires by itself.
     """
     ref = ref_clean(ref)
+    if partner is not None:
+        partner_check(partner)
     updates = {"reserved_until": reservation_until(minutes), "reservation_ref": ref}
     reason = f"Reserved for {ref}"
     if sim is not None:
@@ -225,6 +227,8 @@ def sim_assign(
     ref = ref_clean(ref)
     item = SimCard.objects.get(pk=_sim_resolve(sim).pk)
     if item.status in (SimCard.Status.IN_STOCK, SimCard.Status.ALLOCATED):
+        if partner is not None:  # a sale straight from the shelf, with no reservation first
+            partner_check(partner)
         shelf_check(item, partner, "iccid")
     return transition(
         item,

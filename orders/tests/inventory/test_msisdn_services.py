@@ -248,3 +248,21 @@ def test_a_golden_number_carries_its_price(db, actor):
     reserved = msisdn_reserve(category="golden", ref="ORD-1", actor=actor)
     # then
     assert (reserved.price_amount, reserved.currency) == (Decimal("50.00"), "GBP")
+
+
+def test_a_suspended_partner_sells_no_number_from_its_shelf(db, actor):
+    # given: a number on the shelf, then the partner suspended behind the back of the one in hand
+    shop = PartnerFactory(name="Corner Shop")
+    number = MsisdnFactory(status=S.ALLOCATED, partner=shop)
+    type(shop).objects.filter(pk=shop.pk).update(status="suspended")
+    # when / then
+    for sell in (
+        lambda: msisdn_reserve(ref="ORD-1", actor=actor, category="standard", partner=shop),
+        lambda: msisdn_reserve(ref="ORD-1", actor=actor, msisdn=number, partner=shop),
+        lambda: msisdn_assign(msisdn=number, ref="ORD-1", actor=actor, partner=shop),
+    ):
+        with pytest.raises(ApplicationError) as exc:
+            sell()
+        assert exc.value.code == "partner_inactive"
+    number.refresh_from_db()
+    assert number.status == S.ALLOCATED

@@ -156,6 +156,23 @@ def test_allocating_to_a_suspended_partner_is_refused(actor):
     assert (sim.status, sim.partner) == (S.IN_STOCK, None)
 
 
+def test_a_suspended_partner_sells_nothing_from_its_shelf(actor, partner):
+    # given: a SIM on the shelf, then the partner suspended behind the back of the one in hand
+    sim = SimCardFactory(status=S.ALLOCATED, partner=partner)
+    type(partner).objects.filter(pk=partner.pk).update(status="suspended")
+    # when / then
+    for sell in (
+        lambda: sim_reserve(ref="O-1", actor=actor, partner=partner),
+        lambda: sim_reserve(sim=sim, ref="O-1", actor=actor, partner=partner),
+        lambda: sim_assign(sim=sim, ref="O-1", actor=actor, partner=partner),
+    ):
+        with pytest.raises(ApplicationError) as exc:
+            sell()
+        assert exc.value.fields == {"partner": ["Corner Shop is suspended."]}
+    sim.refresh_from_db()
+    assert sim.status == S.ALLOCATED
+
+
 def test_a_partner_reserves_the_next_sim_from_its_own_shelf(actor, partner):
     # given
     SimCardFactory()  # central stock: not the partner's
