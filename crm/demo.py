@@ -19,6 +19,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from common.actors import system_actor
 from common.bulk import ids_reserve, rows_write
 from common.roles import Role
 from crm.demo_words import COMPANY_WORDS, FIRST_NAMES, LAST_NAMES, STREETS, TOWNS
@@ -35,6 +36,7 @@ from crm.models import (
 from crm.services import sequence_take
 from crm.validators import iccid_build
 from partners.models import Partner, PartnerUser
+from partners.services import partner_create, partner_user_add
 
 DEMO_DOMAIN = "demo.example"
 DEMO_PASSWORD = "demo-pass-2026"
@@ -93,12 +95,15 @@ DEMO_PARTNERS = (
 
 @transaction.atomic
 def demo_users_ensure() -> dict[str, User]:
+    """The demo partner tree and users of every role; partners and their staff are made through
+    the partner services, so their history says the system set them up."""
+    system = system_actor()
     partners: dict[str, Partner] = {}
     for code, name, kind, parent_code in DEMO_PARTNERS:
         parent = partners.get(parent_code) if parent_code else None
-        path = f"{parent.path if parent else ''}{code}/"
-        partners[code], _ = Partner.objects.get_or_create(
-            code=code, defaults={"name": name, "kind": kind, "parent": parent, "path": path}
+        found = Partner.objects.filter(code=code).first()
+        partners[code] = found or partner_create(
+            actor=system, code=code, name=name, kind=kind, parent=parent
         )
     users: dict[str, User] = {}
     for spec in DEMO_USERS:
@@ -114,8 +119,8 @@ def demo_users_ensure() -> dict[str, User]:
             )
         if spec.role is not None:
             user.groups.add(Group.objects.get(name=spec.role.value))
-        if spec.partner_code:
-            PartnerUser.objects.get_or_create(user=user, partner=partners[spec.partner_code])
+        if spec.partner_code and not PartnerUser.objects.filter(user=user).exists():
+            partner_user_add(partner=partners[spec.partner_code], actor=system, email=user.email)
         users[spec.email.split("@")[0]] = user
     return users
 
