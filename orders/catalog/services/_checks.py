@@ -1,5 +1,5 @@
-"""What the catalog services share: code and zone checks, the transition check, and the
-allowance rows that plans and add-ons both include."""
+"""What the catalog services share: code and zone checks, the transition check, the
+allowance rows that plans and add-ons both include, and how the audit log writes them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from common.audit import audit_record
 from common.errors import FieldErrors, InvalidTransition
 from common.parsing import choice_parse, decimal_parse
+from crm.models import User
 from orders.catalog.models import AddOn, Allowance, PricePlan, Service
 
 CODE_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -101,17 +103,48 @@ def allowance_rows(
     return rows
 
 
+def number_label(value: Decimal) -> str:
+    """A quantity or price as the audit log shows it: exact, without trailing zeros."""
+    return f"{Decimal(value).normalize():f}"
+
+
+def allowance_labels(allowances: Iterable[Allowance]) -> list[str]:
+    """What a plan or add-on includes, one readable line per allowance, sorted so that the same
+    allowances in another order are no change: e.g. "voice 500 on_net", "data 1024 zone EU"."""
+    return sorted(
+        f"{a.service} {number_label(a.quantity)} {a.scope}{f' {a.zone}' if a.zone else ''}"
+        for a in allowances
+    )
+
+
 def allowances_replace(
-    *, plan: PricePlan | None, addon: AddOn | None, allowances: Sequence[AllowanceData]
+    *,
+    plan: PricePlan | None,
+    addon: AddOn | None,
+    actor: User,
+    allowances: Sequence[AllowanceData],
 ) -> list[Allowance]:
+    """Replace what `plan` or `addon` includes and audit the change on it (before and after),
+    if there is one."""
     errors = FieldErrors()
     rows = allowance_rows(allowances, errors)
     errors.raise_if_any("The allowances were not saved.")
+    owner: PricePlan | AddOn
     if plan is not None:
-        Allowance.objects.filter(plan=plan).delete()
+        owner, existing = plan, Allowance.objects.filter(plan=plan)
+    elif addon is not None:
+        owner, existing = addon, Allowance.objects.filter(addon=addon)
     else:
-        Allowance.objects.filter(addon=addon).delete()
-    return Allowance.objects.bulk_create(
+        raise ValueError("Allowances belong to a plan or an add-on.")
+    before = allowance_labels(existing)
+    existing.delete()
+    created = Allowance.objects.bulk_create(
         Allowance(plan=plan, addon=addon, service=service, quantity=qty, scope=scope, zone=zone)
         for service, qty, scope, zone in rows
     )
+    after = allowance_labels(created)
+    if after != before:
+        audit_record(
+            actor=actor, instance=owner, action="updated", changes={"allowances": [before, after]}
+        )
+    return created

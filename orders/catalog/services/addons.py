@@ -1,4 +1,8 @@
-"""Add-ons: data boosters, roaming and SMS packs, and what each includes."""
+"""Add-ons: data boosters, roaming and SMS packs, and what each includes.
+
+Every change is audited on the add-on it changes (common.audit), in the same transaction. A
+conflict is mutual, so setting one add-on's conflicts also changes, and audits, the other side.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.errors import ApplicationError, FieldErrors, InvalidTransition
 from common.parsing import amount_parse, choice_parse, currency_parse, text_parse
 from crm.models import User
@@ -35,6 +40,34 @@ ADDON_EDITABLE = (
     "plan_codes",
     "conflicts_with",
 )
+# What the audit log keeps of an add-on (its conflicts as a sorted list of codes).
+ADDON_AUDITED = ("code", *ADDON_EDITABLE, "status")
+
+
+def _audited(addon: AddOn) -> dict[str, Any]:
+    fields = [name for name in ADDON_AUDITED if name != "conflicts_with"]
+    return {**snapshot(addon, fields), "conflicts_with": _conflict_codes(addon)}
+
+
+def _conflict_codes(addon: AddOn) -> list[str]:
+    return sorted(addon.conflicts_with.values_list("code", flat=True))
+
+
+def _conflicts_set(*, addon: AddOn, conflicts: list[AddOn], actor: User) -> None:
+    """Set the add-ons `addon` conflicts with. The relation is symmetric, so each add-on that
+    gains or loses `addon` as a conflict changed too: its audit row says so."""
+    gained_or_lost = set(_conflict_codes(addon)) ^ {other.code for other in conflicts}
+    others = list(AddOn.objects.filter(code__in=gained_or_lost).order_by("code"))
+    before = {other.pk: _conflict_codes(other) for other in others}
+    addon.conflicts_with.set(conflicts)
+    for other in others:
+        audit_record(
+            actor=actor,
+            instance=other,
+            action="updated",
+            changes={"conflicts_with": [before[other.pk], _conflict_codes(other)]},
+            reason=f"Conflicts are mutual: changed with {addon.code}.",
+        )
 
 
 def _addon_values(
@@ -95,7 +128,7 @@ def _addon_values(
 @transaction.atomic
 def addon_create(
     *,
-    actor: User | None,
+    actor: User,
     code: str,
     name: str,
     kind: str,
@@ -137,12 +170,15 @@ def addon_create(
             "The add-on was not created.",
             fields={"code": [f"An add-on with the code {code!r} already exists."]},
         ) from None
-    addon.conflicts_with.set(conflicts)
+    _conflicts_set(addon=addon, conflicts=conflicts, actor=actor)
+    audit_record(
+        actor=actor, instance=addon, action="created", changes=changes_created(_audited(addon))
+    )
     return addon
 
 
 @transaction.atomic
-def addon_update(*, addon: AddOn, actor: User | None, **changes: Any) -> AddOn:
+def addon_update(*, addon: AddOn, actor: User, **changes: Any) -> AddOn:
     """Change an add-on on sale; lines that bought it keep what they bought."""
     if unknown := set(changes) - set(ADDON_EDITABLE):
         raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
@@ -156,18 +192,21 @@ def addon_update(*, addon: AddOn, actor: User | None, **changes: Any) -> AddOn:
     errors = FieldErrors()
     values, conflicts = _addon_values({**current, **changes}, errors, own_code=addon.code)
     errors.raise_if_any("The add-on was not saved.")
+    before = _audited(addon)
     changed = [name for name, value in values.items() if getattr(addon, name) != value]
     for name in changed:
         setattr(addon, name, values[name])
     if changed:
         addon.save(update_fields=[*changed, "updated_at"])
     if "conflicts_with" in changes:
-        addon.conflicts_with.set(conflicts)
+        _conflicts_set(addon=addon, conflicts=conflicts, actor=actor)
+    if diff := changes_between(before, _audited(addon)):
+        audit_record(actor=actor, instance=addon, action="updated", changes=diff)
     return addon
 
 
 @transaction.atomic
-def addon_retire(*, addon: AddOn, actor: User | None) -> AddOn:
+def addon_retire(*, addon: AddOn, actor: User) -> AddOn:
     """Stop selling an add-on; lines that hold it keep it until it expires."""
     updated = AddOn.objects.filter(pk=addon.pk, status=AddOn.Status.ACTIVE).update(
         status=AddOn.Status.RETIRED, updated_at=timezone.now()
@@ -175,16 +214,22 @@ def addon_retire(*, addon: AddOn, actor: User | None) -> AddOn:
     if updated != 1:
         raise InvalidTransition(f"{addon.name} is already retired.")
     addon.refresh_from_db()
+    audit_record(
+        actor=actor,
+        instance=addon,
+        action="retired",
+        changes={"status": [AddOn.Status.ACTIVE, addon.status]},
+    )
     return addon
 
 
 @transaction.atomic
 def addon_allowances_set(
-    *, addon: AddOn, actor: User | None, allowances: Sequence[AllowanceData]
+    *, addon: AddOn, actor: User, allowances: Sequence[AllowanceData]
 ) -> list[Allowance]:
     """Replace what an add-on includes. Add-ons are not versioned: the change applies to
     purchases from now on."""
     addon = AddOn.objects.select_for_update().get(pk=addon.pk)
     if addon.status != AddOn.Status.ACTIVE:
         raise InvalidTransition(f"{addon.name} is retired; its allowances no longer change.")
-    return allowances_replace(plan=None, addon=addon, allowances=allowances)
+    return allowances_replace(plan=None, addon=addon, actor=actor, allowances=allowances)

@@ -1,5 +1,6 @@
 """Device models (routers, modems, handsets); their serial-numbered units are stock
-(orders.inventory)."""
+(orders.inventory). Every change is audited on the device model (common.audit), in the same
+transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.errors import ApplicationError, FieldErrors, InvalidTransition
 from common.parsing import amount_parse, choice_parse, currency_parse, text_parse
 from crm.models import User
@@ -19,6 +21,7 @@ from orders.catalog.services._checks import SKU_PATTERN, plan_codes_check
 # --- devices ------------------------------------------------------------------------------------
 
 DEVICE_EDITABLE = ("name", "kind", "price_amount", "currency", "included_with_plan_codes")
+DEVICE_AUDITED = ("sku", *DEVICE_EDITABLE, "status")
 
 
 def _device_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
@@ -46,7 +49,7 @@ def _device_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any
 @transaction.atomic
 def device_create(
     *,
-    actor: User | None,
+    actor: User,
     sku: str,
     name: str,
     kind: str,
@@ -76,16 +79,23 @@ def device_create(
     errors.raise_if_any("The device was not created.")
     try:
         with transaction.atomic():
-            return Device.objects.create(sku=sku, **values)
+            device = Device.objects.create(sku=sku, **values)
     except IntegrityError:
         raise ApplicationError(
             "The device was not created.",
             fields={"sku": [f"A device with the SKU {sku} already exists."]},
         ) from None
+    audit_record(
+        actor=actor,
+        instance=device,
+        action="created",
+        changes=changes_created(snapshot(device, DEVICE_AUDITED)),
+    )
+    return device
 
 
 @transaction.atomic
-def device_update(*, device: Device, actor: User | None, **changes: Any) -> Device:
+def device_update(*, device: Device, actor: User, **changes: Any) -> Device:
     if unknown := set(changes) - set(DEVICE_EDITABLE):
         raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     device = Device.objects.select_for_update().get(pk=device.pk)
@@ -95,16 +105,19 @@ def device_update(*, device: Device, actor: User | None, **changes: Any) -> Devi
     current = {name: getattr(device, name) for name in DEVICE_EDITABLE}
     values = _device_values({**current, **changes}, errors)
     errors.raise_if_any("The device was not saved.")
+    before = snapshot(device, DEVICE_EDITABLE)
     changed = [name for name, value in values.items() if getattr(device, name) != value]
     for name in changed:
         setattr(device, name, values[name])
     if changed:
         device.save(update_fields=[*changed, "updated_at"])
+    if diff := changes_between(before, snapshot(device, DEVICE_EDITABLE)):
+        audit_record(actor=actor, instance=device, action="updated", changes=diff)
     return device
 
 
 @transaction.atomic
-def device_retire(*, device: Device, actor: User | None) -> Device:
+def device_retire(*, device: Device, actor: User) -> Device:
     """Stop selling a device model; units already sold or in stock keep their status."""
     updated = Device.objects.filter(pk=device.pk, status=Device.Status.ACTIVE).update(
         status=Device.Status.RETIRED, updated_at=timezone.now()
@@ -112,4 +125,10 @@ def device_retire(*, device: Device, actor: User | None) -> Device:
     if updated != 1:
         raise InvalidTransition(f"{device.name} is already retired.")
     device.refresh_from_db()
+    audit_record(
+        actor=actor,
+        instance=device,
+        action="retired",
+        changes={"status": [Device.Status.ACTIVE, device.status]},
+    )
     return device

@@ -1,4 +1,8 @@
-"""Price plans and their versions, allowances and charging tiers."""
+"""Price plans and their versions, allowances and charging tiers.
+
+Every change is audited on the version it changes (common.audit), in the same transaction: who
+made it and what changed, before and after.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.errors import ApplicationError, FieldErrors, InvalidTransition
 from common.money import Money
 from common.parsing import (
@@ -31,6 +36,7 @@ from orders.catalog.services._checks import (
     AllowanceData,
     allowances_replace,
     code_check,
+    number_label,
     transition_check,
 )
 
@@ -51,6 +57,8 @@ PLAN_EDITABLE = (
     "valid_from",
     "valid_to",
 )
+# What the audit log keeps of a plan when it is created.
+PLAN_AUDITED = ("code", "version", *PLAN_EDITABLE, "status")
 
 
 def _plan_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
@@ -122,7 +130,7 @@ def _plan_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
 @transaction.atomic
 def plan_create(
     *,
-    actor: User | None,
+    actor: User,
     code: str,
     name: str,
     payment_type: str,
@@ -170,12 +178,19 @@ def plan_create(
     errors.raise_if_any("The plan was not created.")
     try:
         with transaction.atomic():
-            return PricePlan.objects.create(code=code, version=1, **values)
+            plan = PricePlan.objects.create(code=code, version=1, **values)
     except IntegrityError:  # the same code created by someone else at the same moment
         raise ApplicationError(
             "The plan was not created.",
             fields={"code": [f"A plan with the code {code!r} already exists."]},
         ) from None
+    audit_record(
+        actor=actor,
+        instance=plan,
+        action="created",
+        changes=changes_created(snapshot(plan, PLAN_AUDITED)),
+    )
+    return plan
 
 
 def _plan_locked(plan: PricePlan) -> PricePlan:
@@ -193,7 +208,7 @@ def _require_draft(plan: PricePlan, change: str) -> None:
 
 
 @transaction.atomic
-def plan_update(*, plan: PricePlan, actor: User | None, **changes: Any) -> PricePlan:
+def plan_update(*, plan: PricePlan, actor: User, **changes: Any) -> PricePlan:
     """Change a draft in place. A published version is what subscribers bought, so it is never
     edited: a change to it is a new version (plan_new_version)."""
     if unknown := set(changes) - set(PLAN_EDITABLE):
@@ -204,16 +219,19 @@ def plan_update(*, plan: PricePlan, actor: User | None, **changes: Any) -> Price
     errors = FieldErrors()
     values = _plan_values({**current, **changes}, errors)
     errors.raise_if_any("The plan was not saved.")
+    before = snapshot(plan, PLAN_EDITABLE)
     changed = [name for name, value in values.items() if getattr(plan, name) != value]
     for name in changed:
         setattr(plan, name, values[name])
     if changed:
         plan.save(update_fields=[*changed, "updated_at"])
+    if diff := changes_between(before, snapshot(plan, PLAN_EDITABLE)):
+        audit_record(actor=actor, instance=plan, action="updated", changes=diff)
     return plan
 
 
 @transaction.atomic
-def plan_new_version(*, plan: PricePlan, actor: User | None) -> PricePlan:
+def plan_new_version(*, plan: PricePlan, actor: User) -> PricePlan:
     """Copy the published version, with its allowances and tiers, into draft version N+1.
 
     Only one draft per plan exists at a time, so two people never prepare competing changes.
@@ -251,11 +269,17 @@ def plan_new_version(*, plan: PricePlan, actor: User | None) -> PricePlan:
         )
         for t in plan.tiers.order_by("pk")
     )
+    audit_record(
+        actor=actor,
+        instance=new,
+        action="new version",
+        changes={"version": [plan.version, new.version]},
+    )
     return new
 
 
 @transaction.atomic
-def plan_publish(*, plan: PricePlan, actor: User | None) -> PricePlan:
+def plan_publish(*, plan: PricePlan, actor: User) -> PricePlan:
     """Put a draft on sale. The version on sale until now is retired in the same transaction,
     so exactly one version of a code is ever on sale; its subscribers keep it, because a line
     points at the version it bought (crm.Subscriber.plan), not at the code."""
@@ -278,18 +302,36 @@ def plan_publish(*, plan: PricePlan, actor: User | None) -> PricePlan:
         )
     errors.raise_if_any("The plan was not published.")
     now = timezone.now()
-    PricePlan.objects.filter(code=plan.code, status=PricePlan.Status.PUBLISHED).update(
+    replaced = list(
+        PricePlan.objects.filter(code=plan.code, status=PricePlan.Status.PUBLISHED).order_by("pk")
+    )
+    PricePlan.objects.filter(pk__in=[old.pk for old in replaced]).update(
         status=PricePlan.Status.RETIRED, updated_at=now
     )
+    for old in replaced:
+        audit_record(
+            actor=actor,
+            instance=old,
+            action="retired",
+            changes={"status": [old.status, PricePlan.Status.RETIRED]},
+            reason=f"Replaced by version {plan.version}.",
+        )
+    old_status = plan.status
     plan.status = PricePlan.Status.PUBLISHED
     plan.published_at = now
     plan.published_by = actor
     plan.save(update_fields=["status", "published_at", "published_by", "updated_at"])
+    audit_record(
+        actor=actor,
+        instance=plan,
+        action="published",
+        changes={"status": [old_status, plan.status]},
+    )
     return plan
 
 
 @transaction.atomic
-def plan_retire(*, plan: PricePlan, actor: User | None) -> PricePlan:
+def plan_retire(*, plan: PricePlan, actor: User) -> PricePlan:
     """Take a version off sale (or discard a draft). Lines on it keep it until they change
     plan; it is never sold again."""
     plan = _plan_locked(plan)
@@ -299,19 +341,26 @@ def plan_retire(*, plan: PricePlan, actor: User | None) -> PricePlan:
         PricePlan.Status.RETIRED,
         f"Version {plan.version} of {plan.name}",
     )
+    old_status = plan.status
     plan.status = PricePlan.Status.RETIRED
     plan.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        instance=plan,
+        action="retired",
+        changes={"status": [old_status, plan.status]},
+    )
     return plan
 
 
 @transaction.atomic
 def plan_allowances_set(
-    *, plan: PricePlan, actor: User | None, allowances: Sequence[AllowanceData]
+    *, plan: PricePlan, actor: User, allowances: Sequence[AllowanceData]
 ) -> list[Allowance]:
     """Replace everything a draft plan includes (minutes, SMS, data, by scope)."""
     plan = _plan_locked(plan)
     _require_draft(plan, "allowances change")
-    return allowances_replace(plan=plan, addon=None, allowances=allowances)
+    return allowances_replace(plan=plan, addon=None, actor=actor, allowances=allowances)
 
 
 # --- charging tiers -----------------------------------------------------------------------------
@@ -340,6 +389,19 @@ class _Tier:
 
 def _end(end: Decimal | None) -> str:
     return "no limit" if end is None else f"{end.normalize():f}"
+
+
+def _tier_labels(tiers: Sequence[ChargingTier]) -> list[str]:
+    """A plan's tiers, one readable line each, for the audit log: e.g. "sms 0-100 at 0.1",
+    "sms 100+ at 0.05" (prices in the plan's currency)."""
+    return sorted(
+        (
+            f"{t.service} {number_label(t.from_quantity)}"
+            f"{'+' if t.to_quantity is None else '-' + number_label(t.to_quantity)}"
+            f" at {number_label(t.unit_price_amount)}"
+        )
+        for t in tiers
+    )
 
 
 def _tier_rows(tiers: Sequence[TierData], currency: str, errors: FieldErrors) -> list[_Tier]:
@@ -413,7 +475,7 @@ def _check_tier_bands(rows: list[_Tier], errors: FieldErrors) -> None:
 
 @transaction.atomic
 def plan_tiers_set(
-    *, plan: PricePlan, actor: User | None, tiers: Sequence[TierData]
+    *, plan: PricePlan, actor: User, tiers: Sequence[TierData]
 ) -> list[ChargingTier]:
     """Replace a draft plan's volume bands (e.g. the first 100 SMS at 10p, then 5p), priced in
     the plan's currency."""
@@ -423,8 +485,10 @@ def plan_tiers_set(
     rows = _tier_rows(tiers, plan.currency, errors)
     _check_tier_bands(rows, errors)
     errors.raise_if_any("The charging tiers were not saved.")
-    ChargingTier.objects.filter(plan=plan).delete()
-    return ChargingTier.objects.bulk_create(
+    existing = ChargingTier.objects.filter(plan=plan)
+    before = _tier_labels(list(existing))
+    existing.delete()
+    created = ChargingTier.objects.bulk_create(
         ChargingTier(
             plan=plan,
             service=row.service,
@@ -434,3 +498,8 @@ def plan_tiers_set(
         )
         for row in rows
     )
+    if (after := _tier_labels(created)) != before:
+        audit_record(
+            actor=actor, instance=plan, action="updated", changes={"tiers": [before, after]}
+        )
+    return created
