@@ -113,7 +113,7 @@ def audit_events_for_many(instances: Sequence[models.Model]) -> QuerySet[AuditEv
             content_type=ContentType.objects.get_for_model(instances[0], for_concrete_model=False),
             object_pk__in=[str(instance.pk) for instance in instances],
         )
-        .select_related("actor")
+        .select_related("actor", "content_type")
         .order_by("-created_at", "-pk")
     )
 

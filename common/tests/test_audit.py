@@ -7,8 +7,16 @@ from decimal import Decimal
 
 import pytest
 
-from common.audit import audit_events_for, audit_record, changes_between, snapshot
+from common.audit import (
+    audit_event_qs_for,
+    audit_events_for,
+    audit_record,
+    changes_between,
+    changes_created,
+    snapshot,
+)
 from common.models import ApiKey, AuditEvent
+from common.templatetags.audit import audit_field, audit_value
 
 
 def a_record(owner, *, name: str = "Mediation 1") -> ApiKey:
@@ -63,3 +71,41 @@ def test_dates_are_kept_as_iso_strings():
     assert changes_between({"valid_to": None}, {"valid_to": date(2026, 5, 1)}) == {
         "valid_to": [None, "2026-05-01"]
     }
+
+
+def test_a_new_record_is_described_by_the_values_it_was_given():
+    # when
+    changes = changes_created(
+        {"name": "Booster", "zone": "", "plan_codes": [], "valid_to": None, "stackable": False}
+    )
+    # then: empty values are left out, a false flag is a value
+    assert changes == {"name": [None, "Booster"], "stackable": [None, False]}
+
+
+def test_only_those_who_may_read_the_audit_log_get_its_rows(csr, supervisor, admin):
+    # given
+    audit_record(actor=admin, instance=a_record(admin), action="issued")
+    # when / then
+    assert audit_event_qs_for(csr).count() == 0
+    assert audit_event_qs_for(supervisor).count() == 1
+    assert audit_event_qs_for(admin).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "—"),
+        ("", "—"),
+        ("250", "250"),
+        (15, "15"),
+        (True, "yes"),
+        ([], "none"),
+        (["data 1024 all", "voice 500 on_net"], "data 1024 all, voice 500 on_net"),
+    ],
+)
+def test_values_read_as_people_expect(value, shown):
+    assert audit_value(value) == shown
+
+
+def test_field_names_read_as_words():
+    assert audit_field("credit_limit_amount") == "credit limit amount"
