@@ -2,7 +2,8 @@
 
 Each key has its own machine user holding exactly the permissions the key was given, so the
 same permission checks and scoping as for people apply, and every change it makes is audited
-under the key's name. Only a SHA-256 of the secret is stored; the key is shown once.
+under the key's name. Only a SHA-256 of the secret is stored; the key is shown once. Issuing
+and revoking are audited (common.audit) with who did it; the audit row never holds the secret.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from common.audit import audit_record
 from common.errors import ApplicationError
 from common.models import ApiKey
 from common.permissions import CommonPerm
@@ -67,6 +69,16 @@ def api_key_issue(*, actor: UserLike, name: str, permissions: list[str]) -> tupl
     key = ApiKey.objects.create(
         name=name, prefix=prefix, key_hash=_hash(secret), user=machine, created_by=actor
     )
+    audit_record(
+        actor=actor,
+        instance=key,
+        action="issued",
+        changes={
+            "name": [None, name],
+            "prefix": [None, prefix],
+            "permissions": [None, sorted(set(permissions))],
+        },
+    )
     return key, secret
 
 
@@ -80,6 +92,9 @@ def api_key_revoke(*, api_key: ApiKey, actor: UserLike) -> ApiKey:
         raise ApplicationError("This key was already revoked.", code="already_revoked")
     get_user_model().objects.filter(pk=api_key.user_id).update(is_active=False)
     api_key.refresh_from_db()
+    audit_record(
+        actor=actor, instance=api_key, action="revoked", changes={"status": ["active", "revoked"]}
+    )
     return api_key
 
 

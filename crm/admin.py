@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from common.admin import ReadOnlyAdmin, ReadOnlyAdminMixin
 from crm.models import (
     Account,
     Address,
@@ -73,14 +74,19 @@ class AccountAdmin(admin.ModelAdmin):
     inlines = [SubscriberInline]
 
 
-class SubscriberEventInline(admin.TabularInline):
+class SubscriberEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = SubscriberEvent
     extra = 0
     can_delete = False
     readonly_fields = ["old_status", "new_status", "actor", "reason", "created_at"]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+
+@admin.register(SubscriberEvent)
+class SubscriberEventAdmin(ReadOnlyAdmin):
+    list_display = ["subscriber", "old_status", "new_status", "actor", "reason", "created_at"]
+    list_filter = ["new_status"]
+    search_fields = ["subscriber__msisdn", "actor__email", "reason"]
+    list_select_related = ["subscriber", "actor"]
 
 
 @admin.register(Subscriber)

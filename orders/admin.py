@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from orders.catalog.models import AddOn, Allowance, ChargingTier, Device, PricePlan
 from orders.inventory.models import DeviceItem, InventoryEvent, Msisdn, SimBatch, SimCard
+from orders.models import OrderEvent
 
 
 class AllowanceInline(admin.TabularInline):
@@ -79,6 +81,22 @@ class SimBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(InventoryEvent)
-class InventoryEventAdmin(admin.ModelAdmin):
-    list_display = ["msisdn", "sim", "old_status", "new_status", "actor", "created_at"]
-    readonly_fields = ["msisdn", "sim", "old_status", "new_status", "actor", "reason", "created_at"]
+class InventoryEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "msisdn",
+        "sim",
+        "device_item",
+        "old_status",
+        "new_status",
+        "actor",
+        "created_at",
+    ]
+    list_select_related = ["msisdn", "sim", "device_item", "actor"]
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ReadOnlyAdmin):
+    list_display = ["order", "old_status", "new_status", "actor", "reason", "created_at"]
+    list_filter = ["new_status"]
+    search_fields = ["order__number", "actor__email", "reason"]
+    list_select_related = ["order", "actor"]

@@ -6,13 +6,24 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 
-from common.audit import audit_events_for, audit_record, changes_between, snapshot
-from common.models import AuditEvent
+from common.audit import (
+    audit_event_qs_for,
+    audit_events_for,
+    audit_record,
+    changes_between,
+    changes_created,
+    snapshot,
+)
+from common.models import ApiKey, AuditEvent
+from common.templatetags.audit import audit_field, audit_value
 
-# common imports no app, not even in its tests (import-linter): the audited record here is a
-# plain auth Group, and the actors come from the persona fixtures.
+
+def a_record(owner, *, name: str = "Mediation 1") -> ApiKey:
+    """Any record will do; common's own (an API key) keeps common's tests free of other apps."""
+    return ApiKey.objects.create(
+        name=name, prefix=name[-4:], key_hash="0" * 64, user=owner, created_by=owner
+    )
 
 
 def test_changes_name_each_changed_field_with_its_before_and_after_exactly():
@@ -25,32 +36,34 @@ def test_changes_name_each_changed_field_with_its_before_and_after_exactly():
 
 def test_a_change_is_recorded_with_its_actor_and_reason_and_read_back_newest_first(csr, admin):
     # given
-    group = Group.objects.create(name="Night shift")
-    before = snapshot(group, ["name", "pk"])
-    group.name = "Late shift"
+    key = a_record(admin)
+    before = snapshot(key, ["name"])
+    key.name = "Mediation 2"
     # when
     audit_record(
         actor=csr,
-        instance=group,
+        instance=key,
         action="updated",
-        changes=changes_between(before, snapshot(group, ["name", "pk"])),
-        reason="Renamed by the rota",
+        changes=changes_between(before, snapshot(key, ["name"])),
+        reason="Renamed with the server",
     )
-    audit_record(actor=admin, instance=group, action="closed")
+    audit_record(actor=admin, instance=key, action="revoked")
     # then
-    trail = list(audit_events_for(group))
+    trail = list(audit_events_for(key))
     assert [(e.action, e.actor, e.reason) for e in trail] == [
-        ("closed", admin, ""),
-        ("updated", csr, "Renamed by the rota"),
+        ("revoked", admin, ""),
+        ("updated", csr, "Renamed with the server"),
     ]
-    assert trail[1].changes == {"name": ["Night shift", "Late shift"]}
-    assert trail[1].object_repr == "Late shift"
+    assert trail[1].changes == {"name": ["Mediation 1", "Mediation 2"]}
+    assert trail[1].object_repr == str(key)
 
 
-def test_an_audited_change_needs_an_actor(db):
-    group = Group.objects.create(name="Night shift")
+def test_an_audited_change_needs_an_actor(admin):
+    # given
+    key = a_record(admin)
+    # when / then
     with pytest.raises(ValueError, match="needs the user"):
-        audit_record(actor=None, instance=group, action="updated")
+        audit_record(actor=None, instance=key, action="updated")
     assert not AuditEvent.objects.exists()
 
 
@@ -58,3 +71,41 @@ def test_dates_are_kept_as_iso_strings():
     assert changes_between({"valid_to": None}, {"valid_to": date(2026, 5, 1)}) == {
         "valid_to": [None, "2026-05-01"]
     }
+
+
+def test_a_new_record_is_described_by_the_values_it_was_given():
+    # when
+    changes = changes_created(
+        {"name": "Booster", "zone": "", "plan_codes": [], "valid_to": None, "stackable": False}
+    )
+    # then: empty values are left out, a false flag is a value
+    assert changes == {"name": [None, "Booster"], "stackable": [None, False]}
+
+
+def test_only_those_who_may_read_the_audit_log_get_its_rows(csr, supervisor, admin):
+    # given
+    audit_record(actor=admin, instance=a_record(admin), action="issued")
+    # when / then
+    assert audit_event_qs_for(csr).count() == 0
+    assert audit_event_qs_for(supervisor).count() == 1
+    assert audit_event_qs_for(admin).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "—"),
+        ("", "—"),
+        ("250", "250"),
+        (15, "15"),
+        (True, "yes"),
+        ([], "none"),
+        (["data 1024 all", "voice 500 on_net"], "data 1024 all, voice 500 on_net"),
+    ],
+)
+def test_values_read_as_people_expect(value, shown):
+    assert audit_value(value) == shown
+
+
+def test_field_names_read_as_words():
+    assert audit_field("credit_limit_amount") == "credit limit amount"

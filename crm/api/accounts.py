@@ -107,13 +107,20 @@ class AccountListCreateApi(ListApi):
 
 class AccountDetailUpdateApi(APIView):
     """GET reads one account with its lines; PATCH changes its bill cycle day or credit limit
-    (needs crm.manage_customer). Someone else's account answers 404."""
+    (needs crm.manage_customer), with an optional reason for the audit log. Someone else's
+    account answers 404."""
 
     OutputSerializer = AccountDetailOutputSerializer
 
     class InputSerializer(serializers.Serializer):
         bill_cycle_day = serializers.IntegerField(required=False, help_text="1 to 28.")
         credit_limit = MoneySerializer(required=False, help_text="In the account's currency.")
+        reason = serializers.CharField(
+            max_length=200,
+            required=False,
+            allow_blank=True,
+            help_text="Why, kept in the audit log with the change.",
+        )
 
         class Meta:
             ref_name = "AccountUpdate"
@@ -155,5 +162,6 @@ class AccountDetailUpdateApi(APIView):
                 actor=actor_of(request),
                 bill_cycle_day=data.get("bill_cycle_day"),
                 credit_limit_amount=limit.amount if limit is not None else None,
+                reason=data.get("reason", ""),
             )
         return Response(self.OutputSerializer(account).data)

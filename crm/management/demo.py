@@ -31,7 +31,7 @@ from orders.inventory.models import InventoryEvent, Msisdn, SimCard
 def demo_load(*, customers: int) -> dict[str, int]:
     """Bring the demo operator up to `customers` demo customers (idempotent)."""
     users = demo_users_ensure()
-    catalog_demo_ensure()
+    catalog_demo_ensure(users["admin"])
     inventory_demo_ensure(users["admin"])
     missing = max(0, customers - demo_customers_count())
     plans = plan_pks_by_payment_type(currency=settings.DEFAULT_CURRENCY)

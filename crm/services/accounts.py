@@ -1,4 +1,8 @@
-"""Billing accounts: open one, change its bill cycle day or credit limit."""
+"""Billing accounts: open one, change its bill cycle day or credit limit.
+
+Both are audited (common.audit) in the same transaction: who, and the before/after of every
+field that changed, so a raised credit limit always says by whom and why.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
+from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.errors import FieldErrors
 from common.parsing import amount_parse
 from crm.models import Account, Customer, User
 from crm.services._shared import full_clean, readable_number
+
+ACCOUNT_EDITABLE = ("bill_cycle_day", "credit_limit_amount")
+ACCOUNT_AUDITED = ("number", "payment_type", "currency", *ACCOUNT_EDITABLE, "status")
 
 
 @transaction.atomic
@@ -54,6 +62,12 @@ def account_create(
     )
     full_clean(account)
     account.save()
+    audit_record(
+        actor=actor,
+        instance=account,
+        action="created",
+        changes=changes_created(snapshot(account, ACCOUNT_AUDITED)),
+    )
     return account
 
 
@@ -64,8 +78,12 @@ def account_update(
     actor: User,
     bill_cycle_day: int | None = None,
     credit_limit_amount: Decimal | str | None = None,
+    reason: str = "",
 ) -> Account:
+    """Change the bill cycle day or the credit limit; the audit log keeps who changed what
+    (before and after) and the reason given."""
     account = Account.objects.select_for_update().get(pk=account.pk)
+    before = snapshot(account, ACCOUNT_EDITABLE)
     errors = FieldErrors()
     changed: list[str] = []
     if bill_cycle_day is not None:
@@ -89,4 +107,6 @@ def account_update(
         changed.append("credit_limit_amount")
     errors.raise_if_any()
     account.save(update_fields=[*changed, "updated_at"])
+    if diff := changes_between(before, snapshot(account, ACCOUNT_EDITABLE)):
+        audit_record(actor=actor, instance=account, action="updated", changes=diff, reason=reason)
     return account

@@ -6,6 +6,7 @@ and go through one service each. htmx requests get a template partial of the sam
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -19,9 +20,12 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from common.audit import audit_events_for_many
 from common.auth import frontend_required, require_perm
 from common.errors import ApplicationError
 from common.forms import service_errors_to_form
+from common.models import AuditEvent
+from common.permissions import CommonPerm
 from common.roles import CONSOLE
 from crm import selectors, services
 from crm.forms import (
@@ -187,6 +191,9 @@ class LineRow:
 class AccountBlock:
     account: Account
     rows: list[LineRow] = field(default_factory=list)
+    # The account's audited changes (credit limit, bill cycle day …), newest first; None for
+    # those who may not read the audit log.
+    changes: list[AuditEvent] | None = None
 
 
 def _line_row(
@@ -236,6 +243,11 @@ def _detail_context(
     customer = selectors.customer_detail_for(request.user, public_id)
     lines = [line for account in customer.accounts.all() for line in account.subscribers.all()]
     holdings = line_holdings(lines)
+    changes: dict[str, list[AuditEvent]] | None = None
+    if request.user.has_perm(CommonPerm.VIEW_AUDIT_LOG):
+        changes = defaultdict(list)
+        for event in audit_events_for_many(list(customer.accounts.all())):
+            changes[event.object_pk].append(event)
     accounts = [
         AccountBlock(
             account,
@@ -243,6 +255,7 @@ def _detail_context(
                 _line_row(request.user, line, holdings=holdings.get(line.pk))
                 for line in account.subscribers.all()
             ],
+            changes=None if changes is None else changes.get(str(account.pk), []),
         )
         for account in customer.accounts.all()
     ]

@@ -1,6 +1,6 @@
 """A believable UK operator's catalog in GBP, built through the catalog services.
 
-`catalog_demo_ensure()` is idempotent: a plan, add-on or device whose code (SKU) exists is left
+`catalog_demo_ensure(actor)` is idempotent: a plan, add-on or device whose code (SKU) exists is left
 as it is, and only missing serial-numbered units are booked, so running it again creates
 nothing.
 """
@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from crm.models import User
 from orders.catalog.models import AddOn, Allowance, Device, PricePlan, Service
 from orders.catalog.services import (
     AllowanceData,
@@ -310,11 +311,11 @@ DEVICES: tuple[DemoDevice, ...] = (
 )
 
 
-def _plan_ensure(demo: DemoPlan) -> None:
+def _plan_ensure(demo: DemoPlan, actor: User) -> None:
     if PricePlan.objects.filter(code=demo.code).exists():
         return
     plan = plan_create(
-        actor=None,
+        actor=actor,
         code=demo.code,
         name=demo.name,
         description=demo.description,
@@ -328,20 +329,20 @@ def _plan_ensure(demo: DemoPlan) -> None:
         eligible_customer_kinds=demo.kinds,
         eligible_channels=demo.channels,
     )
-    plan_allowances_set(plan=plan, actor=None, allowances=demo.allowances)
-    plan_tiers_set(plan=plan, actor=None, tiers=demo.tiers)
-    plan = plan_publish(plan=plan, actor=None)
+    plan_allowances_set(plan=plan, actor=actor, allowances=demo.allowances)
+    plan_tiers_set(plan=plan, actor=actor, tiers=demo.tiers)
+    plan = plan_publish(plan=plan, actor=actor)
     if demo.earlier_fee is not None:  # a price change: version 2 replaces version 1
-        plan = plan_new_version(plan=plan, actor=None)
-        plan_update(plan=plan, actor=None, recurring_fee_amount=Decimal(demo.fee))
-        plan_publish(plan=plan, actor=None)
+        plan = plan_new_version(plan=plan, actor=actor)
+        plan_update(plan=plan, actor=actor, recurring_fee_amount=Decimal(demo.fee))
+        plan_publish(plan=plan, actor=actor)
 
 
-def _addon_ensure(demo: DemoAddOn) -> None:
+def _addon_ensure(demo: DemoAddOn, actor: User) -> None:
     if AddOn.objects.filter(code=demo.code).exists():
         return
     addon = addon_create(
-        actor=None,
+        actor=actor,
         code=demo.code,
         name=demo.name,
         kind=demo.kind,
@@ -353,14 +354,14 @@ def _addon_ensure(demo: DemoAddOn) -> None:
         plan_codes=demo.plan_codes,
         conflicts_with=demo.conflicts_with,
     )
-    addon_allowances_set(addon=addon, actor=None, allowances=demo.allowances)
+    addon_allowances_set(addon=addon, actor=actor, allowances=demo.allowances)
 
 
-def _device_ensure(demo: DemoDevice) -> None:
+def _device_ensure(demo: DemoDevice, actor: User) -> None:
     device = Device.objects.filter(sku=demo.sku).first()
     if device is None:
         device = device_create(
-            actor=None,
+            actor=actor,
             sku=demo.sku,
             name=demo.name,
             kind=demo.kind,
@@ -371,13 +372,14 @@ def _device_ensure(demo: DemoDevice) -> None:
 
 
 @transaction.atomic
-def catalog_demo_ensure() -> None:
+def catalog_demo_ensure(actor: User) -> None:
     """Make sure the demo catalog exists: 4 prepaid and 4 postpaid plans, data boosters, EU
     (two sizes that conflict) and USA roaming packs, an SMS pack, and three devices (their
-    serial-numbered units are stock: orders.inventory.demo)."""
+    serial-numbered units are stock: orders.inventory.demo). Every item is audited as made by
+    `actor`, whoever loads the demo."""
     for plan in PLANS:
-        _plan_ensure(plan)
+        _plan_ensure(plan, actor)
     for addon in ADDONS:
-        _addon_ensure(addon)
+        _addon_ensure(addon, actor)
     for device in DEVICES:
-        _device_ensure(device)
+        _device_ensure(device, actor)

@@ -2,6 +2,7 @@
 
 Every page needs the back office; every change also needs orders.manage_catalog. Forms parse
 the input, one service decides, and its field errors land on the form (post/redirect/get).
+Those who may read the audit log (common.view_audit_log) see each item's changes on its page.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common.audit import audit_events_for, audit_events_for_many
 from common.auth import frontend_required, require_perm
 from common.errors import ApplicationError
 from common.forms import service_errors_to_form
+from common.permissions import CommonPerm
 from common.roles import BACKOFFICE
 from crm.models import User
 from orders.catalog import selectors, services
@@ -43,6 +46,7 @@ from orders.inventory import services as inventory_services
 from orders.permissions import OrdersPerm
 
 GET_POST = ["GET", "POST"]
+TRAIL_LENGTH = 50  # the latest changes on an item's page; the audit log has them all
 
 
 def _actor(request: HttpRequest) -> User:
@@ -52,6 +56,13 @@ def _actor(request: HttpRequest) -> User:
 
 def _may_manage(request: HttpRequest) -> bool:
     return request.user.has_perm(OrdersPerm.MANAGE_CATALOG)
+
+
+def _trail(request: HttpRequest, events: Any) -> list[Any] | None:
+    """The latest audited changes, for those who may read the audit log (None for others)."""
+    if not request.user.has_perm(CommonPerm.VIEW_AUDIT_LOG):
+        return None
+    return list(events[:TRAIL_LENGTH])
 
 
 def _confirm(
@@ -136,10 +147,13 @@ def _plan_detail(
         tier_formset = tier_formset or TierFormSet(
             initial=tier_initial(plan.tiers.all()), prefix="tiers"
         )
+    versions = list(selectors.plan_versions(plan.code))
     context = {
         "plan": plan,
         "charges": selectors.plan_charges(plan),
-        "versions": selectors.plan_versions(plan.code),
+        "versions": versions,
+        # every version's changes: publishing one retires another
+        "audit_trail": _trail(request, audit_events_for_many(versions)),
         "editable": editable,
         "may_manage": _may_manage(request),
         "transitions": PricePlan.TRANSITIONS[plan.status],
@@ -342,6 +356,7 @@ def _addon_detail(
         )
     context = {
         "addon": addon,
+        "audit_trail": _trail(request, audit_events_for(addon)),
         "editable": editable,
         "may_manage": _may_manage(request),
         "allowance_formset": formset,
@@ -445,6 +460,7 @@ def device_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "stock": inventory_selectors.device_stock(device),
         "items": inventory_selectors.device_items_recent(device),
         "may_manage": _may_manage(request),
+        "audit_trail": _trail(request, audit_events_for(device)),
     }
     return render(request, "orders/catalog/device_detail.html", context)
 

@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+from common.audit import audit_events_for
+from common.models import AuditEvent
 from crm.models import Account, Customer
 from crm.tests.api.conftest import error, invalid, matrix
 from crm.tests.factories import AccountFactory
@@ -197,6 +199,7 @@ def test_account_create_needs_manage_customer(persona, status, api_as, customer)
     # then
     assert response.status_code == status
     assert customer.accounts.exists() is (status == 201)
+    assert AuditEvent.objects.filter(action="created").exists() is (status == 201)
 
 
 def test_account_create_answers_the_new_account(api_as, customer):
@@ -287,6 +290,7 @@ def test_account_create_refuses_bad_input_and_writes_nothing(changes, fields, ap
     assert response.status_code == 400
     assert response.json() == invalid(**fields)
     assert not Account.objects.exists()
+    assert not AuditEvent.objects.exists()
 
 
 def test_account_create_for_a_customer_the_caller_cannot_see_is_refused_as_unknown(
@@ -335,6 +339,7 @@ def test_account_update_fetches_in_scope_before_checking_the_permission(
     changed = status == 200
     assert account.bill_cycle_day == (20 if changed else 1)
     assert account.credit_limit_amount == Decimal("500.0000" if changed else "100.0000")
+    assert AuditEvent.objects.filter(action="updated").exists() is changed
     if status == 403:
         assert response.json() == error(
             "Your role or API key may not do this.", "permission_denied"
@@ -382,6 +387,27 @@ def test_account_update_refuses_bad_input_and_changes_nothing(payload, fields, a
     assert (line.account.bill_cycle_day, line.account.credit_limit_amount) == (
         1,
         Decimal("100.0000"),
+    )
+    assert not AuditEvent.objects.exists()
+
+
+def test_account_update_is_audited_with_the_caller_the_change_and_the_reason(
+    api_as, line, supervisor
+):
+    # when
+    response = api_as("supervisor").patch(
+        detail_url(line.account),
+        {"credit_limit": {"amount": "250", "currency": "GBP"}, "reason": "Six months paid on time"},
+        format="json",
+    )
+    # then
+    assert response.status_code == 200
+    [event] = audit_events_for(line.account)
+    assert (event.action, event.actor, event.changes, event.reason) == (
+        "updated",
+        supervisor,
+        {"credit_limit_amount": ["100", "250"]},
+        "Six months paid on time",
     )
 
 

@@ -154,13 +154,17 @@ def test_overview_shows_real_figures(client, admin):
     assert '<th scope="row">Total</th><td class="number">6</td>' in html
 
 
-def test_staff_admin_gets_a_link_to_django_admin(client, admin):
-    # given
-    client.force_login(admin)
+def test_only_a_superuser_gets_a_link_to_django_admin(client, admin):
+    # given: the admin role with staff status, and a superuser who also holds it
+    superuser = UserFactory(is_staff=True, is_superuser=True, role=Role.ADMIN)
     # when
-    response = client.get(reverse("crm:backoffice-home"))
+    client.force_login(admin)
+    staff_page = client.get(reverse("crm:backoffice-home")).content.decode()
+    client.force_login(superuser)
+    superuser_page = client.get(reverse("crm:backoffice-home")).content.decode()
     # then
-    assert 'href="/admin/"' in response.content.decode()
+    assert 'href="/admin/"' not in staff_page
+    assert 'href="/admin/"' in superuser_page
 
 
 def test_partner_list_shows_the_tree_with_customer_counts(client, admin):

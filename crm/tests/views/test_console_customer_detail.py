@@ -14,6 +14,7 @@ from django.urls import reverse
 from billing.models import AllowanceGrant
 from common.roles import permissions_from_names
 from crm.models import Address, Interaction, KycDocument
+from crm.services import account_update
 from crm.tests.factories import (
     AccountFactory,
     InteractionFactory,
@@ -292,3 +293,61 @@ def test_status_buttons_are_shown_only_to_those_who_may_use_them(client, line, c
     html = client.get(_url(customer)).content.decode()
     # then
     assert 'name="action"' not in _row(html, line)
+
+
+# --- each account's changes (the audit log) ------------------------------------------------------
+
+
+def test_supervisor_sees_who_changed_each_accounts_credit_limit(
+    supervisor_client, supervisor, csr, line, customer
+):
+    # given
+    other = AccountFactory(customer=customer, bill_cycle_day=1)
+    account_update(
+        account=line.account, actor=supervisor, credit_limit_amount="250", reason="Paid on time"
+    )
+    account_update(account=other, actor=csr, bill_cycle_day=15)
+    # when
+    response = supervisor_client.get(_url(customer))
+    # then
+    blocks = {block.account.pk: block for block in response.context["accounts"]}
+    assert [(e.actor, e.changes) for e in blocks[line.account.pk].changes] == [
+        (supervisor, {"credit_limit_amount": ["100", "250"]})
+    ]
+    assert [(e.actor, e.changes) for e in blocks[other.pk].changes] == [
+        (csr, {"bill_cycle_day": [1, 15]})
+    ]
+    html = response.content.decode()
+    assert "Changes to this account (1)" in html
+    assert "credit limit amount:</span> 100 → 250" in html
+    assert "Paid on time" in html
+    assert "supervisor@example.com" in html
+    assert "bill cycle day:</span> 1 → 15" in html
+
+
+def test_csr_without_the_audit_log_sees_no_account_changes(csr_client, csr, line, customer):
+    # given
+    account_update(account=line.account, actor=csr, credit_limit_amount="250")
+    # when
+    response = csr_client.get(_url(customer))
+    # then
+    assert [block.changes for block in response.context["accounts"]] == [None]
+    assert "Changes to this account" not in response.content.decode()
+
+
+def test_account_changes_cost_one_query_however_many_accounts(
+    supervisor_client, supervisor, customer, django_assert_max_num_queries
+):
+    # given
+    first = AccountFactory(customer=customer)
+    account_update(account=first, actor=supervisor, bill_cycle_day=2)
+    with CaptureQueriesContext(connection) as baseline:
+        assert supervisor_client.get(_url(customer)).status_code == 200
+    for day in range(3, 8):
+        account_update(
+            account=AccountFactory(customer=customer), actor=supervisor, bill_cycle_day=day
+        )
+    # when / then
+    with django_assert_max_num_queries(len(baseline.captured_queries)):
+        response = supervisor_client.get(_url(customer))
+    assert response.content.decode().count("Changes to this account (1)") == 6

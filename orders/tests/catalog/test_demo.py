@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from common.models import AuditEvent
 from orders.catalog.demo import catalog_demo_ensure
 from orders.catalog.models import AddOn, Allowance, ChargingTier, Device, PricePlan
 from orders.catalog.selectors import plans_on_sale
@@ -21,12 +22,12 @@ def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
-def test_catalog_demo_ensure_twice_creates_nothing_new():
+def test_catalog_demo_ensure_twice_creates_nothing_new(admin):
     # given
-    catalog_demo_ensure()
+    catalog_demo_ensure(admin)
     first = counts()
     # when
-    catalog_demo_ensure()
+    catalog_demo_ensure(admin)
     # then
     assert counts() == first
     assert first == {
@@ -39,9 +40,27 @@ def test_catalog_demo_ensure_twice_creates_nothing_new():
     }
 
 
-def test_catalog_demo_sells_prepaid_and_postpaid_plans_in_gbp():
+def test_catalog_demo_is_audited_as_made_by_whoever_loads_it_and_only_once(admin):
+    # given
+    catalog_demo_ensure(admin)
+    first = AuditEvent.objects.count()
     # when
-    catalog_demo_ensure()
+    catalog_demo_ensure(admin)
+    # then
+    assert AuditEvent.objects.count() == first
+    # 8 plans (the ninth version is a new version), 6 add-ons, 3 devices
+    assert AuditEvent.objects.filter(action="created").count() == 8 + 6 + 3
+    assert AuditEvent.objects.filter(action="new version").count() == 1
+    assert set(AuditEvent.objects.values_list("actor", flat=True)) == {admin.pk}
+    version_2 = PricePlan.objects.get(code="sim-only-30gb", version=2)
+    assert AuditEvent.objects.get(object_pk=str(version_2.pk), action="updated").changes == {
+        "recurring_fee_amount": ["16", "18"]
+    }
+
+
+def test_catalog_demo_sells_prepaid_and_postpaid_plans_in_gbp(admin):
+    # when
+    catalog_demo_ensure(admin)
     # then
     on_sale = list(plans_on_sale())
     assert sorted(p.payment_type for p in on_sale) == ["postpaid"] * 4 + ["prepaid"] * 4
@@ -58,9 +77,9 @@ def test_catalog_demo_sells_prepaid_and_postpaid_plans_in_gbp():
     ]
 
 
-def test_catalog_demo_shows_a_price_change_as_two_versions():
+def test_catalog_demo_shows_a_price_change_as_two_versions(admin):
     # when
-    catalog_demo_ensure()
+    catalog_demo_ensure(admin)
     # then
     versions = PricePlan.objects.filter(code="sim-only-30gb").order_by("version")
     assert [(v.version, v.status, v.recurring_fee_amount) for v in versions] == [
@@ -72,7 +91,7 @@ def test_catalog_demo_shows_a_price_change_as_two_versions():
 
 def test_catalog_demo_eu_packs_conflict_both_ways_and_devices_have_stock(admin):
     # when
-    catalog_demo_ensure()
+    catalog_demo_ensure(admin)
     inventory_demo_ensure(admin)
     # then
     small = AddOn.objects.get(code="eu-roam-1gb-7d")
@@ -99,9 +118,9 @@ def _said(allowance) -> str:
     return f"{int(allowance.quantity):,}"
 
 
-def test_each_demo_plans_description_says_what_it_includes():
+def test_each_demo_plans_description_says_what_it_includes(admin):
     # when
-    catalog_demo_ensure()
+    catalog_demo_ensure(admin)
     # then every allowance is in the words a customer reads, and nothing is "unlimited"
     for plan in PricePlan.objects.filter(status="published"):
         assert "nlimited" not in plan.description, plan.name

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from common.models import AuditEvent
 from crm.tests.factories import UserFactory
 from orders.catalog.models import AddOn, Allowance, ChargingTier, Device, PricePlan
 from orders.inventory.models import DeviceItem
@@ -247,6 +248,10 @@ def test_only_catalog_managers_change_the_catalog(client, request, catalog, role
     # then
     assert response.status_code == expected(role, 302)
     assert changed(catalog) is (role == "admin")
+    # each change is audited by whoever made it (stock has its own InventoryEvents)
+    audited = AuditEvent.objects.filter(actor__email="admin@example.com")
+    assert audited.exists() is (role == "admin" and write != "device-stock")
+    assert AuditEvent.objects.exclude(actor__email="admin@example.com").count() == 0
 
 
 @pytest.fixture
@@ -275,6 +280,7 @@ def test_back_office_user_without_catalog_permission_reads_but_cannot_change(
     assert (create.status_code, retire.status_code, stock.status_code) == (403, 403, 403)
     assert "New plan" not in home.content.decode()
     assert "Retire…" not in detail.content.decode()
+    assert 'id="changes"' not in detail.content.decode()  # no audit log permission
     catalog["published"].refresh_from_db()
     assert catalog["published"].status == "published"
     assert not DeviceItem.objects.filter(serial="SN-1").exists()
@@ -355,6 +361,55 @@ def test_publishing_from_the_page_retires_the_version_on_sale(admin_client, cata
     published.refresh_from_db()
     draft.refresh_from_db()
     assert (published.status, draft.status) == ("retired", "published")
+
+
+def test_plan_page_shows_the_changes_of_every_version_with_who_made_them(admin_client, catalog):
+    # given: version 2 made and published from the pages, which retires version 1
+    admin_client.post(url("catalog:plan-new-version", catalog, "published"))
+    draft = PricePlan.objects.get(code="sim-only-30gb", version=2)
+    admin_client.post(
+        reverse("catalog:plan-edit", args=[draft.public_id]), plan_data(recurring_fee_amount="20")
+    )
+    admin_client.post(reverse("catalog:plan-publish", args=[draft.public_id]))
+    # when
+    response = admin_client.get(reverse("catalog:plan-detail", args=[draft.public_id]))
+    # then
+    assert [(e.object_repr, e.action) for e in response.context["audit_trail"]] == [
+        ("SIM only 30GB v2", "published"),
+        ("SIM only 30GB v1", "retired"),
+        ("SIM only 30GB v2", "updated"),
+        ("SIM only 30GB v2", "new version"),
+    ]
+    page = response.content.decode()
+    assert "Changes to every version of sim-only-30gb" in page
+    assert "recurring fee amount:</span> 18 → 20" in page
+    assert "status:</span> published → retired" in page
+    assert "Replaced by version 2." in page
+    assert "admin@example.com" in page
+
+
+def test_addon_and_device_pages_show_their_changes(admin_client, catalog):
+    # given
+    admin_client.post(
+        url("catalog:addon-edit", catalog, "addon"),
+        addon_data(name="Booster 2GB", kind="data_booster", zone="", price_amount="5"),
+    )
+    admin_client.post(url("catalog:device-retire", catalog, "device"))
+    # when
+    addon_page = admin_client.get(url("catalog:addon-detail", catalog, "addon"))
+    device_page = admin_client.get(url("catalog:device-detail", catalog, "device"))
+    # then
+    assert "name:</span> Booster 1GB → Booster 2GB" in addon_page.content.decode()
+    assert "status:</span> active → retired" in device_page.content.decode()
+    assert [e.action for e in device_page.context["audit_trail"]] == ["retired"]
+
+
+def test_item_pages_without_changes_say_so(admin_client, catalog):
+    # when
+    page = admin_client.get(url("catalog:addon-detail", catalog, "addon")).content.decode()
+    # then
+    assert 'id="changes"' in page
+    assert "No changes recorded yet." in page
 
 
 def test_new_version_page_opens_the_new_draft(admin_client, catalog):
