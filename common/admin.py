@@ -9,10 +9,11 @@ from common.models import ApiKey, AuditEvent
 
 
 class ReadOnlyAdminMixin:
-    """History rows (audit and status events) are written by the services that make the
-    change, in its transaction. Nobody adds, changes or deletes one by hand, superusers
-    included; their views answer 403 and a parent whose deletion would cascade to them cannot
-    be deleted here either."""
+    """The admin is a window on the records for superusers, not a second door: every business
+    record changes through its service (which checks, audits and records who and why), and
+    history rows (audit and status events) are written by those services in the change's own
+    transaction. Nobody adds, changes or deletes one here, superusers included; those views
+    answer 403. Users and groups are the exception (crm.admin)."""
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -29,7 +30,7 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin):
     list_display = ["name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash", "user", "created_by", "revoked_by", "last_used_at"]
 

@@ -140,6 +140,25 @@ def text_parse(
     return value
 
 
+def int_parse(
+    raw: Any, name: str, errors: FieldErrors, *, minimum: int, maximum: int, what: str
+) -> int | None:
+    """A whole number between `minimum` and `maximum`, or None with an error naming the range."""
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        errors.add(name, f"{what} is a whole number from {minimum} to {maximum}.")
+        return None
+    if isinstance(raw, str):
+        if not re.fullmatch(r"-?[0-9]+", raw.strip(), re.ASCII):
+            errors.add(name, f"{what} is a whole number from {minimum} to {maximum}.")
+            return None
+        raw = int(raw.strip())
+    value: int = raw
+    if not minimum <= value <= maximum:
+        errors.add(name, f"{what} is between {minimum} and {maximum}.")
+        return None
+    return value
+
+
 def date_parse(raw: Any, name: str, errors: FieldErrors) -> date | None:
     if raw is None or raw == "":
         return None

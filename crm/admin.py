@@ -33,12 +33,12 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
-class AddressInline(admin.TabularInline):
+class AddressInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Address
     extra = 0
 
 
-class AccountInline(admin.TabularInline):
+class AccountInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Account
     extra = 0
     fields = ["number", "payment_type", "currency", "bill_cycle_day", "status"]
@@ -47,7 +47,7 @@ class AccountInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ReadOnlyAdmin):
     list_display = ["number", "__str__", "kind", "email", "kyc_status", "partner", "created_at"]
     list_filter = ["kind", "kyc_status"]
     search_fields = ["number", "last_name", "company_name", "email"]
@@ -56,7 +56,7 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = [AddressInline, AccountInline]
 
 
-class SubscriberInline(admin.TabularInline):
+class SubscriberInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Subscriber
     extra = 0
     fields = ["msisdn", "iccid", "imsi", "status"]
@@ -65,7 +65,7 @@ class SubscriberInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(ReadOnlyAdmin):
     list_display = ["number", "customer", "payment_type", "currency", "status"]
     list_filter = ["payment_type", "status", "currency"]
     search_fields = ["number"]
@@ -90,7 +90,7 @@ class SubscriberEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(ReadOnlyAdmin):
     """Read-mostly: status changes go through the console or API so they are audited."""
 
     list_display = ["msisdn", "iccid", "account", "status"]
@@ -102,14 +102,14 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(ReadOnlyAdmin):
     list_display = ["customer", "kind", "subject", "author", "created_at"]
     list_filter = ["kind"]
     raw_id_fields = ["customer", "author"]
 
 
 @admin.register(KycDocument)
-class KycDocumentAdmin(admin.ModelAdmin):
+class KycDocumentAdmin(ReadOnlyAdmin):
     list_display = ["customer", "kind", "document_number", "status", "reviewed_by"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["customer", "reviewed_by"]

@@ -2,31 +2,31 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from common.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin, ReadOnlyAdminMixin
 from orders.catalog.models import AddOn, Allowance, ChargingTier, Device, PricePlan
 from orders.inventory.models import DeviceItem, InventoryEvent, Msisdn, SimBatch, SimCard
 from orders.models import OrderEvent
 
 
-class AllowanceInline(admin.TabularInline):
+class AllowanceInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Allowance
     extra = 0
     fk_name = "plan"
 
 
-class AddOnAllowanceInline(admin.TabularInline):
+class AddOnAllowanceInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Allowance
     extra = 0
     fk_name = "addon"
 
 
-class ChargingTierInline(admin.TabularInline):
+class ChargingTierInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ChargingTier
     extra = 0
 
 
 @admin.register(PricePlan)
-class PricePlanAdmin(admin.ModelAdmin):
+class PricePlanAdmin(ReadOnlyAdmin):
     list_display = ["code", "version", "name", "payment_type", "recurring_fee_amount", "status"]
     list_filter = ["payment_type", "status"]
     search_fields = ["code", "name"]
@@ -34,7 +34,7 @@ class PricePlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(AddOn)
-class AddOnAdmin(admin.ModelAdmin):
+class AddOnAdmin(ReadOnlyAdmin):
     list_display = ["code", "name", "kind", "price_amount", "validity_days", "status"]
     list_filter = ["kind", "status"]
     search_fields = ["code", "name"]
@@ -42,19 +42,19 @@ class AddOnAdmin(admin.ModelAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ReadOnlyAdmin):
     list_display = ["sku", "name", "kind", "price_amount", "status"]
     search_fields = ["sku", "name"]
 
 
 @admin.register(DeviceItem)
-class DeviceItemAdmin(admin.ModelAdmin):
+class DeviceItemAdmin(ReadOnlyAdmin):
     list_display = ["serial", "device", "status"]
     list_filter = ["status"]
     search_fields = ["serial"]
 
 
-class InventoryReadOnly(admin.ModelAdmin):
+class InventoryReadOnly(ReadOnlyAdmin):
     """Status changes go through the inventory services so they are audited."""
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -76,7 +76,7 @@ class SimCardAdmin(InventoryReadOnly):
 
 
 @admin.register(SimBatch)
-class SimBatchAdmin(admin.ModelAdmin):
+class SimBatchAdmin(ReadOnlyAdmin):
     list_display = ["name", "card_count", "imported_by", "created_at"]
 
 

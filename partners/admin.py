@@ -4,26 +4,13 @@ goes through partners.services and is audited."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from common.admin import ReadOnlyAdmin, ReadOnlyAdminMixin
 from partners.models import Partner, PartnerUser
 
 
-class ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class PartnerUserInline(ReadOnly, admin.TabularInline):
+class PartnerUserInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PartnerUser
     extra = 0
     fields = ["user", "is_active", "created_at", "updated_at"]
@@ -31,7 +18,7 @@ class PartnerUserInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(ReadOnly, admin.ModelAdmin):
+class PartnerAdmin(ReadOnlyAdmin):
     list_display = ["code", "name", "kind", "parent", "status"]
     list_filter = ["kind", "status"]
     search_fields = ["code", "name"]

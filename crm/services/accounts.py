@@ -13,7 +13,7 @@ from django.db import transaction
 
 from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.errors import FieldErrors
-from common.parsing import amount_parse
+from common.parsing import amount_parse, int_parse
 from crm.models import Account, Customer, User
 from crm.services._shared import full_clean, readable_number
 
@@ -49,14 +49,16 @@ def account_create(
         errors.add("credit_limit_amount", "A prepaid account has no credit limit.")
     if payment_type not in Account.PaymentType.values:
         errors.add("payment_type", "Choose prepaid or postpaid.")
-    if not 1 <= int(bill_cycle_day) <= 28:
-        errors.add("bill_cycle_day", "The bill cycle day is between 1 and 28.")
+    cycle_day = int_parse(
+        bill_cycle_day, "bill_cycle_day", errors, minimum=1, maximum=28, what="The bill cycle day"
+    )
     errors.raise_if_any()
+    assert cycle_day is not None
     account = Account(
         customer=customer,
         currency=currency,
         payment_type=payment_type,
-        bill_cycle_day=int(bill_cycle_day),
+        bill_cycle_day=cycle_day,
         credit_limit_amount=credit_limit,
         number=readable_number("ACC"),
     )
@@ -87,9 +89,15 @@ def account_update(
     errors = FieldErrors()
     changed: list[str] = []
     if bill_cycle_day is not None:
-        if not 1 <= int(bill_cycle_day) <= 28:
-            errors.add("bill_cycle_day", "The bill cycle day is between 1 and 28.")
-        account.bill_cycle_day = int(bill_cycle_day)
+        cycle_day = int_parse(
+            bill_cycle_day,
+            "bill_cycle_day",
+            errors,
+            minimum=1,
+            maximum=28,
+            what="The bill cycle day",
+        )
+        account.bill_cycle_day = cycle_day or account.bill_cycle_day
         changed.append("bill_cycle_day")
     if credit_limit_amount is not None:
         limit = amount_parse(

@@ -103,3 +103,14 @@ def test_a_bad_account_is_refused_on_its_field_and_not_opened(csr, changes, fiel
     # then
     assert field in caught.value.fields
     assert not Account.objects.exists()
+
+
+@pytest.mark.parametrize("day", ["fifteen", "1.5", "", None, True, "٣"])
+def test_a_bill_cycle_day_that_is_not_a_whole_number_is_a_field_error_not_a_crash(csr, day):
+    customer = customer_create(actor=csr, kind="business", company_name="Acme Ltd")
+    with pytest.raises(ApplicationError) as caught:
+        account_create(customer=customer, actor=csr, payment_type="prepaid", bill_cycle_day=day)
+    assert caught.value.fields["bill_cycle_day"] == [
+        "The bill cycle day is a whole number from 1 to 28."
+    ]
+    assert not Account.objects.exists()
