@@ -99,7 +99,7 @@ class AccountListCreateApi(ListApi):
         customer = visible(customer_get_for, request, "customer", data.pop("customer"))
         limit: Money | None = data.pop("credit_limit", None)
         if limit is not None:
-            data["credit_limit_amount"] = limit.amount
+            data["credit_limit_amount"] = limit
         with fields_named(_ACCOUNT_FIELD_NAMES):
             account = account_create(customer=customer, actor=actor_of(request), **data)
         return Response(AccountDetailOutputSerializer(account).data, status=status.HTTP_201_CREATED)
@@ -161,7 +161,7 @@ class AccountDetailUpdateApi(APIView):
                 account=account,
                 actor=actor_of(request),
                 bill_cycle_day=data.get("bill_cycle_day"),
-                credit_limit_amount=limit.amount if limit is not None else None,
+                credit_limit_amount=limit,
                 reason=data.get("reason", ""),
             )
         return Response(self.OutputSerializer(account).data)

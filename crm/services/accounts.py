@@ -13,12 +13,28 @@ from django.db import transaction
 
 from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.errors import FieldErrors
+from common.money import Money
 from common.parsing import amount_parse, int_parse
 from crm.models import Account, Customer, User
 from crm.services._shared import full_clean, readable_number
 
 ACCOUNT_EDITABLE = ("bill_cycle_day", "credit_limit_amount")
 ACCOUNT_AUDITED = ("number", "payment_type", "currency", *ACCOUNT_EDITABLE, "status")
+
+
+def _in_currency(
+    amount: Money | Decimal | str, currency: str, errors: FieldErrors
+) -> Decimal | str | None:
+    """A credit limit as an amount of the account's currency; Money in another is refused."""
+    if not isinstance(amount, Money):
+        return amount
+    if amount.currency != currency:
+        errors.add(
+            "credit_limit_amount",
+            f"The credit limit is in {amount.currency}; the account is billed in {currency}.",
+        )
+        return None
+    return amount.amount
 
 
 @transaction.atomic
@@ -29,19 +45,25 @@ def account_create(
     payment_type: str,
     currency: str | None = None,
     bill_cycle_day: int = 1,
-    credit_limit_amount: Decimal | str = Decimal("0"),
+    credit_limit_amount: Money | Decimal | str = Decimal("0"),
 ) -> Account:
-    """Open a billing account; prepaid accounts carry no credit limit."""
+    """Open a billing account; prepaid accounts carry no credit limit. A credit limit given as
+    Money must be in the account's currency."""
     errors = FieldErrors()
     currency = (currency or settings.DEFAULT_CURRENCY).upper()
     if currency not in settings.CURRENCIES:
         errors.add("currency", f"{currency} is not a currency the operator bills in.")
-    credit_limit = amount_parse(
-        credit_limit_amount,
-        "credit_limit_amount",
-        errors,
-        what="A credit limit",
-        missing="Give the credit limit (0 for none).",
+    raw_limit = _in_currency(credit_limit_amount, currency, errors)
+    credit_limit = (
+        amount_parse(
+            raw_limit,
+            "credit_limit_amount",
+            errors,
+            what="A credit limit",
+            missing="Give the credit limit (0 for none).",
+        )
+        if raw_limit is not None
+        else None
     ) or Decimal("0")
     if credit_limit < 0:
         errors.add("credit_limit_amount", "A credit limit cannot be negative.")
@@ -79,7 +101,7 @@ def account_update(
     account: Account,
     actor: User,
     bill_cycle_day: int | None = None,
-    credit_limit_amount: Decimal | str | None = None,
+    credit_limit_amount: Money | Decimal | str | None = None,
     reason: str = "",
 ) -> Account:
     """Change the bill cycle day or the credit limit; the audit log keeps who changed what
@@ -100,12 +122,17 @@ def account_update(
         account.bill_cycle_day = cycle_day or account.bill_cycle_day
         changed.append("bill_cycle_day")
     if credit_limit_amount is not None:
-        limit = amount_parse(
-            credit_limit_amount,
-            "credit_limit_amount",
-            errors,
-            what="A credit limit",
-            missing="Give the credit limit (0 for none).",
+        raw_limit = _in_currency(credit_limit_amount, account.currency, errors)
+        limit = (
+            amount_parse(
+                raw_limit,
+                "credit_limit_amount",
+                errors,
+                what="A credit limit",
+                missing="Give the credit limit (0 for none).",
+            )
+            if raw_limit is not None
+            else None
         ) or Decimal("0")
         if limit < 0:
             errors.add("credit_limit_amount", "A credit limit cannot be negative.")

@@ -9,8 +9,9 @@ import pytest
 import time_machine
 
 from common.errors import ApplicationError
+from common.money import Money
 from crm.models import Account, Address, Customer
-from crm.services import AddressData, account_create, customer_create
+from crm.services import AddressData, account_create, account_update, customer_create
 
 
 def test_a_customer_is_registered_with_a_readable_number_and_a_clean_address(csr):
@@ -114,3 +115,24 @@ def test_a_bill_cycle_day_that_is_not_a_whole_number_is_a_field_error_not_a_cras
         "The bill cycle day is a whole number from 1 to 28."
     ]
     assert not Account.objects.exists()
+
+
+def test_a_credit_limit_in_another_currency_is_refused_by_the_service_itself(csr):
+    # given a GBP account (whichever door asks: the service checks, not only the API)
+    customer = customer_create(actor=csr, kind="business", company_name="Acme Ltd")
+    account = account_create(
+        customer=customer, actor=csr, payment_type="postpaid", credit_limit_amount="100"
+    )
+    # when
+    with pytest.raises(ApplicationError) as caught:
+        account_update(account=account, actor=csr, credit_limit_amount=Money(Decimal("500"), "EUR"))
+    # then
+    assert caught.value.fields == {
+        "credit_limit_amount": ["The credit limit is in EUR; the account is billed in GBP."]
+    }
+    account.refresh_from_db()
+    assert account.credit_limit_amount == Decimal("100")
+    # and in its own currency it is taken
+    account_update(account=account, actor=csr, credit_limit_amount=Money(Decimal("500"), "GBP"))
+    account.refresh_from_db()
+    assert account.credit_limit == Money(Decimal("500"), "GBP")
