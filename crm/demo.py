@@ -40,6 +40,7 @@ from partners.services import partner_create, partner_user_add
 
 DEMO_DOMAIN = "demo.example"
 DEMO_PASSWORD = "demo-pass-2026"
+LATER_CHANGES = {"suspended": "Phone reported lost", "terminated": "Customer moved away"}
 DEMO_MSISDN_PREFIX = "+4474"  # demo lines: +4474 and an 8-digit serial
 CHUNK = 20_000
 
@@ -303,6 +304,9 @@ def _load_chunk(
         )
         status = rng.choices(["active", "suspended", "pending", "terminated"], [85, 7, 3, 5])[0]
         sid = subscriber_id + i
+        changed = created
+        if status in ("suspended", "terminated"):
+            changed = min(now, created + timedelta(days=rng.randrange(1, 400)))
         subscribers.append(
             (
                 sid,
@@ -314,11 +318,16 @@ def _load_chunk(
                 iccid_build(serial, issuer="20"),
                 f"23415{serial:010d}",
                 status,
-                created,
+                changed,
                 rng.choice(plans[payment]) if plans.get(payment) else None,
+                created.date(),
             )
         )
-        events.append((sid, "", status, actor.pk, "Connected (demo data)", created))
+        first = "pending" if status == "pending" else "active"
+        reason = "Waiting for activation" if first == "pending" else "Connected (demo data)"
+        events.append((sid, "", first, actor.pk, reason, created))
+        if status in LATER_CHANGES:
+            events.append((sid, "active", status, actor.pk, LATER_CHANGES[status], changed))
         if i < notes_for:
             for _ in range(rng.randrange(0, 3)):
                 kind, direction, subject, body = rng.choice(NOTES)
@@ -392,6 +401,7 @@ def _load_chunk(
             "status",
             "status_changed_at",
             "plan_id",
+            "plan_started_on",
         ],
         subscribers,
     )

@@ -24,6 +24,7 @@ from crm.models import (
 )
 from orders.catalog.demo import catalog_demo_ensure
 from orders.catalog.selectors import plan_pks_by_payment_type
+from orders.demo import demo_lines_allowances_ensure
 from orders.inventory.demo import demo_lines_stock_ensure, inventory_demo_ensure
 from orders.inventory.models import InventoryEvent, Msisdn, SimCard
 
@@ -39,6 +40,8 @@ def demo_load(*, customers: int) -> dict[str, int]:
     demo_subscriber_link(users)
     # The stock records know every demo line's number and SIM, as assigned (or resting).
     demo_lines_stock_ensure(users["admin"], msisdn_prefix=DEMO_MSISDN_PREFIX)
+    # ... and each live demo line holds its plan's allowances for the current period.
+    demo_lines_allowances_ensure(users["admin"], msisdn_prefix=DEMO_MSISDN_PREFIX)
     if connection.vendor == "postgresql" and added > 10_000:
         with connection.cursor() as cursor:
             for model in (

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
+
+from billing.models import AllowanceGrant
 from crm.management.demo import demo_load
 from crm.models import Customer, Subscriber, User
 from crm.tests.factories import PartnerFactory
@@ -84,3 +87,33 @@ def test_demo_customers_kyc_status_follows_their_documents(db):
         statuses = {document.status for document in customer.kyc_documents.all()}
         expected = {"verified": {"accepted"}, "pending": {"submitted"}, "rejected": {"rejected"}}
         assert statuses == expected[customer.kyc_status], customer
+
+
+def test_each_live_demo_line_holds_its_plans_allowances_and_its_history_reads_true(db):
+    # when
+    demo_load(customers=60)
+    grants = AllowanceGrant.objects.count()
+    demo_load(customers=60)
+    # then every active or suspended line holds each allowance of its plan, once
+    assert AllowanceGrant.objects.count() == grants
+    now = timezone.now()
+    for line in Subscriber.objects.filter(status__in=("active", "suspended")).select_related(
+        "plan"
+    ):
+        held = sorted(
+            (grant.service, grant.scope, grant.quantity)
+            for grant in AllowanceGrant.objects.filter(subscriber=line, valid_until__gt=now)
+        )
+        assert held == sorted(
+            (a.service, a.scope, a.quantity) for a in line.plan.allowances.all()
+        ), line
+        assert line.plan_started_on == line.created_at.date()
+    # a line that is not live holds nothing, and a suspended or terminated line was active first
+    assert not AllowanceGrant.objects.filter(
+        subscriber__status__in=("terminated", "pending")
+    ).exists()
+    for line in Subscriber.objects.filter(status__in=("suspended", "terminated")):
+        history = list(
+            line.events.order_by("created_at", "pk").values_list("old_status", "new_status")
+        )
+        assert history == [("", "active"), ("active", line.status)], line
