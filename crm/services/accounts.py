@@ -7,6 +7,7 @@ field that changed, so a raised credit limit always says by whom and why.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -22,19 +23,37 @@ ACCOUNT_EDITABLE = ("bill_cycle_day", "credit_limit_amount")
 ACCOUNT_AUDITED = ("number", "payment_type", "currency", *ACCOUNT_EDITABLE, "status")
 
 
-def _in_currency(
-    amount: Money | Decimal | str, currency: str, errors: FieldErrors
-) -> Decimal | str | None:
-    """A credit limit as an amount of the account's currency; Money in another is refused."""
-    if not isinstance(amount, Money):
-        return amount
-    if amount.currency != currency:
-        errors.add(
-            "credit_limit_amount",
-            f"The credit limit is in {amount.currency}; the account is billed in {currency}.",
-        )
-        return None
-    return amount.amount
+def _credit_limit(
+    raw: Money | Decimal | str, *, currency: str, payment_type: str, errors: FieldErrors
+) -> Decimal:
+    """A credit limit as an amount of the account's currency: Money in another currency is
+    refused, as is a negative limit or any limit on a prepaid account."""
+    if isinstance(raw, Money):
+        if raw.currency != currency:
+            errors.add(
+                "credit_limit_amount",
+                f"The credit limit is in {raw.currency}; the account is billed in {currency}.",
+            )
+            return Decimal("0")
+        raw = raw.amount
+    limit = amount_parse(
+        raw,
+        "credit_limit_amount",
+        errors,
+        what="A credit limit",
+        missing="Give the credit limit (0 for none).",
+    ) or Decimal("0")
+    if limit < 0:
+        errors.add("credit_limit_amount", "A credit limit cannot be negative.")
+    if payment_type == Account.PaymentType.PREPAID and limit != 0:
+        errors.add("credit_limit_amount", "A prepaid account has no credit limit.")
+    return limit
+
+
+def _cycle_day(raw: Any, errors: FieldErrors) -> int | None:
+    return int_parse(
+        raw, "bill_cycle_day", errors, minimum=1, maximum=28, what="The bill cycle day"
+    )
 
 
 @transaction.atomic
@@ -53,27 +72,12 @@ def account_create(
     currency = (currency or settings.DEFAULT_CURRENCY).upper()
     if currency not in settings.CURRENCIES:
         errors.add("currency", f"{currency} is not a currency the operator bills in.")
-    raw_limit = _in_currency(credit_limit_amount, currency, errors)
-    credit_limit = (
-        amount_parse(
-            raw_limit,
-            "credit_limit_amount",
-            errors,
-            what="A credit limit",
-            missing="Give the credit limit (0 for none).",
-        )
-        if raw_limit is not None
-        else None
-    ) or Decimal("0")
-    if credit_limit < 0:
-        errors.add("credit_limit_amount", "A credit limit cannot be negative.")
-    if payment_type == Account.PaymentType.PREPAID and credit_limit != 0:
-        errors.add("credit_limit_amount", "A prepaid account has no credit limit.")
+    credit_limit = _credit_limit(
+        credit_limit_amount, currency=currency, payment_type=payment_type, errors=errors
+    )
     if payment_type not in Account.PaymentType.values:
         errors.add("payment_type", "Choose prepaid or postpaid.")
-    cycle_day = int_parse(
-        bill_cycle_day, "bill_cycle_day", errors, minimum=1, maximum=28, what="The bill cycle day"
-    )
+    cycle_day = _cycle_day(bill_cycle_day, errors)
     errors.raise_if_any()
     assert cycle_day is not None
     account = Account(
@@ -111,34 +115,15 @@ def account_update(
     errors = FieldErrors()
     changed: list[str] = []
     if bill_cycle_day is not None:
-        cycle_day = int_parse(
-            bill_cycle_day,
-            "bill_cycle_day",
-            errors,
-            minimum=1,
-            maximum=28,
-            what="The bill cycle day",
-        )
-        account.bill_cycle_day = cycle_day or account.bill_cycle_day
+        account.bill_cycle_day = _cycle_day(bill_cycle_day, errors) or account.bill_cycle_day
         changed.append("bill_cycle_day")
     if credit_limit_amount is not None:
-        raw_limit = _in_currency(credit_limit_amount, account.currency, errors)
-        limit = (
-            amount_parse(
-                raw_limit,
-                "credit_limit_amount",
-                errors,
-                what="A credit limit",
-                missing="Give the credit limit (0 for none).",
-            )
-            if raw_limit is not None
-            else None
-        ) or Decimal("0")
-        if limit < 0:
-            errors.add("credit_limit_amount", "A credit limit cannot be negative.")
-        if account.payment_type == Account.PaymentType.PREPAID and limit != 0:
-            errors.add("credit_limit_amount", "A prepaid account has no credit limit.")
-        account.credit_limit_amount = limit
+        account.credit_limit_amount = _credit_limit(
+            credit_limit_amount,
+            currency=account.currency,
+            payment_type=account.payment_type,
+            errors=errors,
+        )
         changed.append("credit_limit_amount")
     errors.raise_if_any()
     account.save(update_fields=[*changed, "updated_at"])

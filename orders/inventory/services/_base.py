@@ -4,13 +4,16 @@ conditional UPDATE and records the InventoryEvent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from common.errors import ApplicationError, InvalidTransition
+from common.errors import ApplicationError, FieldErrors, InvalidTransition
 from crm.models import User
 from crm.validators import msisdn_display
 from orders.inventory.models import DeviceItem, InventoryEvent, Msisdn, SimCard
@@ -167,3 +170,77 @@ def reservation_extend(item: Msisdn | SimCard | DeviceItem, ref: str, until: Any
     if extended == 1:
         item.reserved_until = until
     return extended == 1
+
+
+# --- allocation to a partner's shelf (numbers and SIMs alike) -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Stock:
+    """How one kind of stock item is named and counted when it is allocated."""
+
+    model: type[Msisdn] | type[SimCard]
+    key: str  # the identifying column: number, iccid
+    clean: Callable[[str], str]  # typed input to that column's form, or ValidationError
+    show: Callable[[str], str]  # that column as a person reads it
+    field: str  # the input field a list of them came in
+    free: str  # the status an item is allocated from
+    free_words: str  # "available", "in stock"
+    unknown_words: str  # "is not in the number pool", "is not in stock"
+    plural: str  # "numbers", "SIMs"
+
+
+def named_items_locked(stock: Stock, named: Sequence[Any], errors: FieldErrors) -> list[int]:
+    """The pks of the named items (rows or typed identifiers), locked in pk order; every one
+    that is malformed, unknown or not free is reported on the stock's field."""
+    wanted: list[str] = []
+    for item in named:
+        if isinstance(item, stock.model):
+            wanted.append(getattr(item, stock.key))
+            continue
+        try:
+            wanted.append(stock.clean(item))
+        except ValidationError as exc:
+            errors.add(stock.field, exc.messages[0])
+    found = {
+        key: (pk, status)
+        for key, pk, status in stock.model.objects.select_for_update()
+        .filter(**{f"{stock.key}__in": wanted})
+        .order_by("pk")
+        .values_list(stock.key, "pk", "status")
+    }
+    for key in dict.fromkeys(wanted):
+        if key not in found:
+            errors.add(stock.field, f"{stock.show(key)} {stock.unknown_words}.")
+        elif found[key][1] != stock.free:
+            label = status_label(stock.model, found[key][1])
+            errors.add(stock.field, f"{stock.show(key)} is {label}, not {stock.free_words}.")
+    return [pk for pk, _ in found.values()]
+
+
+def shelve(stock: Stock, pks: list[int], *, partner: Partner, actor: User, reason: str) -> int:
+    """Put the free items `pks` on `partner`'s shelf with an event each, all or nothing: one
+    taken by someone else a moment ago refuses the lot."""
+    now = timezone.now()
+    changed = stock.model.objects.filter(pk__in=pks, status=stock.free).update(
+        status=stock.model.Status.ALLOCATED, partner=partner, updated_at=now
+    )
+    if changed != len(pks):
+        raise ApplicationError(
+            f"Some of these {stock.plural} were taken by someone else a moment ago; nothing "
+            "was allocated.",
+            code="conflict",
+        )
+    item_field = "msisdn_id" if stock.model is Msisdn else "sim_id"
+    InventoryEvent.objects.bulk_create(
+        InventoryEvent(
+            **{item_field: pk},
+            old_status=stock.free,
+            new_status=stock.model.Status.ALLOCATED,
+            actor=actor,
+            reason=reason,
+            created_at=now,
+        )
+        for pk in pks
+    )
+    return len(pks)

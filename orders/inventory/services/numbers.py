@@ -21,17 +21,30 @@ from orders.inventory.models import InventoryEvent, Msisdn
 from orders.inventory.services._base import (
     REASON_MAX,
     SWEEP_CHUNK,
+    Stock,
+    named_items_locked,
     partner_check,
     ref_clean,
     reservation_extend,
     reservation_until,
     shelf_check,
-    status_label,
+    shelve,
     transition,
 )
 from partners.models import Partner
 
 NUMBER_ALLOCATE_MAX = 10_000
+NUMBERS = Stock(
+    model=Msisdn,
+    key="number",
+    clean=msisdn_clean,
+    show=msisdn_display,
+    field="numbers",
+    free=Msisdn.Status.AVAILABLE,
+    free_words="available",
+    unknown_words="is not in the number pool",
+    plural="numbers",
+)
 
 
 def _msisdn_resolve(msisdn: Msisdn | str, field: str = "number") -> Msisdn:
@@ -217,51 +230,9 @@ def msisdn_allocate(
         if len(numbers) > NUMBER_ALLOCATE_MAX:
             errors.add("numbers", f"At most {NUMBER_ALLOCATE_MAX:,} numbers at a time.")
         errors.raise_if_any("Nothing was allocated.")
-        wanted: list[str] = []
-        for number in numbers:
-            if isinstance(number, Msisdn):
-                wanted.append(number.number)
-                continue
-            try:
-                wanted.append(msisdn_clean(number))
-            except ValidationError as exc:
-                errors.add("numbers", exc.messages[0])
-        found = {
-            number: (pk, status)
-            for number, pk, status in Msisdn.objects.select_for_update()
-            .filter(number__in=wanted)
-            .order_by("pk")
-            .values_list("number", "pk", "status")
-        }
-        for number in dict.fromkeys(wanted):
-            if number not in found:
-                errors.add("numbers", f"{msisdn_display(number)} is not in the number pool.")
-            elif found[number][1] != Msisdn.Status.AVAILABLE:
-                label = status_label(Msisdn, found[number][1])
-                errors.add("numbers", f"{msisdn_display(number)} is {label}, not available.")
+        pks = named_items_locked(NUMBERS, numbers, errors)
         errors.raise_if_any("Nothing was allocated.")
-        pks = [pk for pk, _ in found.values()]
-    now = timezone.now()
-    changed = Msisdn.objects.filter(pk__in=pks, status=Msisdn.Status.AVAILABLE).update(
-        status=Msisdn.Status.ALLOCATED, partner=partner, updated_at=now
-    )
-    if changed != len(pks):
-        raise ApplicationError(
-            "Some of these numbers were taken a moment ago; nothing was allocated.",
-            code="conflict",
-        )
-    InventoryEvent.objects.bulk_create(
-        InventoryEvent(
-            msisdn_id=pk,
-            old_status=Msisdn.Status.AVAILABLE,
-            new_status=Msisdn.Status.ALLOCATED,
-            actor=actor,
-            reason=reason,
-            created_at=now,
-        )
-        for pk in pks
-    )
-    return len(pks)
+    return shelve(NUMBERS, pks, partner=partner, actor=actor, reason=reason)
 
 
 @transaction.atomic

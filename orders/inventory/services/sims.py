@@ -21,15 +21,29 @@ from orders.inventory.services._base import (
     REASON_MAX,
     SIM_ALLOCATE_MAX,
     SWEEP_CHUNK,
+    Stock,
+    named_items_locked,
     partner_check,
     ref_clean,
     reservation_extend,
     reservation_until,
     shelf_check,
-    status_label,
+    shelve,
     transition,
 )
 from partners.models import Partner
+
+SIMS = Stock(
+    model=SimCard,
+    key="iccid",
+    clean=iccid_clean,
+    show=lambda iccid: f"SIM {iccid}",
+    field="sims",
+    free=SimCard.Status.IN_STOCK,
+    free_words="in stock",
+    unknown_words="is not in stock",
+    plural="SIMs",
+)
 
 
 def _sim_resolve(sim: SimCard | str, field: str = "iccid") -> SimCard:
@@ -96,51 +110,9 @@ def sim_allocate(
         if len(sims) > SIM_ALLOCATE_MAX:
             errors.add("sims", f"At most {SIM_ALLOCATE_MAX:,} SIMs at a time.")
         errors.raise_if_any("Nothing was allocated.")
-        iccids: list[str] = []
-        for sim in sims:
-            if isinstance(sim, SimCard):
-                iccids.append(sim.iccid)
-                continue
-            try:
-                iccids.append(iccid_clean(sim))
-            except ValidationError as exc:
-                errors.add("sims", exc.messages[0])
-        found = {
-            iccid: (pk, status)
-            for iccid, pk, status in SimCard.objects.select_for_update()
-            .filter(iccid__in=iccids)
-            .order_by("pk")
-            .values_list("iccid", "pk", "status")
-        }
-        for iccid in dict.fromkeys(iccids):
-            if iccid not in found:
-                errors.add("sims", f"SIM {iccid} is not in stock.")
-            elif found[iccid][1] != SimCard.Status.IN_STOCK:
-                label = status_label(SimCard, found[iccid][1])
-                errors.add("sims", f"SIM {iccid} is {label}, not in stock.")
+        pks = named_items_locked(SIMS, sims, errors)
         errors.raise_if_any("Nothing was allocated.")
-        pks = [pk for pk, _ in found.values()]
-    now = timezone.now()
-    changed = SimCard.objects.filter(pk__in=pks, status=SimCard.Status.IN_STOCK).update(
-        status=SimCard.Status.ALLOCATED, partner=partner, updated_at=now
-    )
-    if changed != len(pks):
-        raise ApplicationError(
-            "Some of these SIMs were taken by someone else a moment ago; nothing was allocated.",
-            code="conflict",
-        )
-    InventoryEvent.objects.bulk_create(
-        InventoryEvent(
-            sim_id=pk,
-            old_status=SimCard.Status.IN_STOCK,
-            new_status=SimCard.Status.ALLOCATED,
-            actor=actor,
-            reason=reason,
-            created_at=now,
-        )
-        for pk in pks
-    )
-    return len(pks)
+    return shelve(SIMS, pks, partner=partner, actor=actor, reason=reason)
 
 
 @transaction.atomic
