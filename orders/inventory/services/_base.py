@@ -11,8 +11,11 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
+from common.actors import system_actor
 from common.errors import ApplicationError, FieldErrors, InvalidTransition
 from crm.models import User
 from crm.validators import msisdn_display
@@ -244,3 +247,49 @@ def shelve(stock: Stock, pks: list[int], *, partner: Partner, actor: User, reaso
         for pk in pks
     )
     return len(pks)
+
+
+def reservations_expire(stock: Stock, *, chunk_size: int = SWEEP_CHUNK) -> int:
+    """Return items whose reservation has run out to their shelf (their partner's, or the
+    free stock); returns how many.
+
+    Chunks commit one by one and skip rows another transaction holds (a sale assigning its
+    item right now), so several workers may run it at once and a re-run only finds what is
+    left. Acts as the system actor.
+    """
+    actor = system_actor()
+    model = stock.model
+    item_field = "msisdn_id" if model is Msisdn else "sim_id"
+    total = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                model.objects.select_for_update(skip_locked=True)
+                .filter(status=model.Status.RESERVED, reserved_until__lte=timezone.now())
+                .order_by("reserved_until", "pk")
+                .values_list("pk", "partner_id", "reservation_ref")[:chunk_size]
+            )
+            if not due:
+                return total
+            now = timezone.now()
+            model.objects.filter(pk__in=[pk for pk, _, _ in due]).update(
+                status=Case(
+                    When(partner__isnull=False, then=Value(model.Status.ALLOCATED)),
+                    default=Value(stock.free),
+                ),
+                reserved_until=None,
+                reservation_ref="",
+                updated_at=now,
+            )
+            InventoryEvent.objects.bulk_create(
+                InventoryEvent(
+                    **{item_field: pk},
+                    old_status=model.Status.RESERVED,
+                    new_status=model.Status.ALLOCATED if partner_id is not None else stock.free,
+                    actor=actor,
+                    reason=f"Reservation for {ref} expired"[:REASON_MAX],
+                    created_at=now,
+                )
+                for pk, partner_id, ref in due
+            )
+        total += len(due)

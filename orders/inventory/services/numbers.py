@@ -9,7 +9,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from common.actors import system_actor
@@ -19,7 +18,6 @@ from crm.models import User
 from crm.validators import msisdn_clean, msisdn_display
 from orders.inventory.models import InventoryEvent, Msisdn
 from orders.inventory.services._base import (
-    REASON_MAX,
     SWEEP_CHUNK,
     Stock,
     named_items_locked,
@@ -27,6 +25,7 @@ from orders.inventory.services._base import (
     ref_clean,
     reservation_extend,
     reservation_until,
+    reservations_expire,
     shelf_check,
     shelve,
     transition,
@@ -285,46 +284,8 @@ def msisdn_quarantine_end(*, msisdn: Msisdn, actor: User | None, reason: str) ->
 
 
 def msisdn_reservations_expire(*, chunk_size: int = SWEEP_CHUNK) -> int:
-    """Return numbers whose reservation has run out to their shelf; returns how many.
-
-    Chunks commit one by one and skip rows another transaction holds (a sale assigning its
-    number right now), so several workers may run it at once and a re-run only finds what is
-    left. Acts as the system actor.
-    """
-    actor = system_actor()
-    total = 0
-    while True:
-        with transaction.atomic():
-            due = list(
-                Msisdn.objects.select_for_update(skip_locked=True)
-                .filter(status=Msisdn.Status.RESERVED, reserved_until__lte=timezone.now())
-                .order_by("reserved_until", "pk")
-                .values_list("pk", "partner_id", "reservation_ref")[:chunk_size]
-            )
-            if not due:
-                return total
-            now = timezone.now()
-            Msisdn.objects.filter(pk__in=[pk for pk, _, _ in due]).update(
-                status=Case(
-                    When(partner__isnull=False, then=Value(Msisdn.Status.ALLOCATED)),
-                    default=Value(Msisdn.Status.AVAILABLE),
-                ),
-                reserved_until=None,
-                reservation_ref="",
-                updated_at=now,
-            )
-            InventoryEvent.objects.bulk_create(
-                InventoryEvent(
-                    msisdn_id=pk,
-                    old_status=Msisdn.Status.RESERVED,
-                    new_status=_shelf_status(partner_id),
-                    actor=actor,
-                    reason=f"Reservation for {ref} expired"[:REASON_MAX],
-                    created_at=now,
-                )
-                for pk, partner_id, ref in due
-            )
-        total += len(due)
+    """Return numbers whose reservation has run out to their shelf (see _base); how many."""
+    return reservations_expire(NUMBERS, chunk_size=chunk_size)
 
 
 def msisdn_quarantines_end(*, chunk_size: int = SWEEP_CHUNK) -> int:

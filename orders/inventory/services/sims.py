@@ -7,16 +7,13 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, Value, When
-from django.utils import timezone
 
-from common.actors import system_actor
 from common.errors import ApplicationError, FieldErrors, InvalidTransition
 from common.parsing import reason_parse
 from crm.models import Subscriber, User
 from crm.services import subscriber_get_locked, subscriber_sim_change
 from crm.validators import iccid_clean
-from orders.inventory.models import InventoryEvent, SimBatch, SimCard
+from orders.inventory.models import SimBatch, SimCard
 from orders.inventory.services._base import (
     REASON_MAX,
     SIM_ALLOCATE_MAX,
@@ -27,6 +24,7 @@ from orders.inventory.services._base import (
     ref_clean,
     reservation_extend,
     reservation_until,
+    reservations_expire,
     shelf_check,
     shelve,
     transition,
@@ -229,42 +227,8 @@ def sim_mark_damaged(*, sim: SimCard, actor: User | None, reason: str) -> SimCar
 
 
 def sim_reservations_expire(*, chunk_size: int = SWEEP_CHUNK) -> int:
-    """Return SIMs whose reservation ran out to their shelf; chunked and re-runnable. Acts as
-    the system actor."""
-    actor = system_actor()
-    total = 0
-    while True:
-        with transaction.atomic():
-            due = list(
-                SimCard.objects.select_for_update(skip_locked=True)
-                .filter(status=SimCard.Status.RESERVED, reserved_until__lte=timezone.now())
-                .order_by("reserved_until", "pk")
-                .values_list("pk", "partner_id", "reservation_ref")[:chunk_size]
-            )
-            if not due:
-                return total
-            now = timezone.now()
-            SimCard.objects.filter(pk__in=[pk for pk, _, _ in due]).update(
-                status=Case(
-                    When(partner__isnull=False, then=Value(SimCard.Status.ALLOCATED)),
-                    default=Value(SimCard.Status.IN_STOCK),
-                ),
-                reserved_until=None,
-                reservation_ref="",
-                updated_at=now,
-            )
-            InventoryEvent.objects.bulk_create(
-                InventoryEvent(
-                    sim_id=pk,
-                    old_status=SimCard.Status.RESERVED,
-                    new_status=_stock_status(partner_id),
-                    actor=actor,
-                    reason=f"Reservation for {ref} expired"[:REASON_MAX],
-                    created_at=now,
-                )
-                for pk, partner_id, ref in due
-            )
-        total += len(due)
+    """Return SIMs whose reservation has run out to their shelf (see _base); how many."""
+    return reservations_expire(SIMS, chunk_size=chunk_size)
 
 
 @transaction.atomic
