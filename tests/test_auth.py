@@ -271,3 +271,9 @@ def test_reset_for_an_unknown_email_reveals_nothing_and_sends_nothing(client, db
     response = client.post("/accounts/password/reset/", {"email": "nobody@example.com"})
     assert response.status_code == 302
     assert mailoutbox == []
+
+
+def test_the_sign_in_page_leads_to_the_password_reset(client, db):
+    # a partner user added in the back office has no password yet: this is how they set one
+    page = client.get("/accounts/login/").content.decode()
+    assert 'href="/accounts/password/reset/"' in page
