@@ -14,10 +14,14 @@ from contextlib import contextmanager
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from django_filters import FilterSet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse
@@ -57,6 +61,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             {"message": exc.message, "code": exc.code, "extra": {"fields": exc.fields}},
             status=status.HTTP_409_CONFLICT if conflict else status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {
+                "message": f"The request body is larger than {limit:,} bytes.",
+                "code": "too_large",
+                "extra": {"fields": {}},
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return Response(
+            {"message": str(exc), "code": "too_many_fields", "extra": {"fields": {}}},
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DjangoValidationError):
         fields = (
@@ -106,10 +125,31 @@ def require_perm(
         raise exceptions.PermissionDenied(message)
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """Any other URL under /api/v1/ (and a malformed public_id) answers 404 in the error shape."""
-    body = {"message": "Not found.", "code": "not_found", "extra": {"fields": {}}}
-    return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+    """Any other address under /api/ (and a malformed public_id) answers 404 in the error shape,
+    whatever the method: no CSRF page, and no redirect a client would follow as a GET. An
+    address that only lacks its trailing slash is named."""
+    message = "Not found."
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not not_found:
+            message = f"Not found. The address is {request.path}/ (with a trailing slash)."
+    return error_response(message, "not_found", status.HTTP_404_NOT_FOUND)
+
+
+def error_response(
+    message: str, code: str, status_code: int, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    """An answer in the one error shape, outside DRF (middleware, plain views)."""
+    body = {"message": message, "code": code, "extra": {"fields": {}}}
+    response = JsonResponse(body, status=status_code)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
 
 
 def actor_of(request: Request) -> Any:

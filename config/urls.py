@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common import views as common_views
+from common.api import not_found as api_not_found
 
 urlpatterns = [
     path("", common_views.home, name="home"),
@@ -26,6 +27,8 @@ urlpatterns = [
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Anything else under /api/ answers the JSON 404 (never a redirect to add a slash).
+    re_path(r"^api/", api_not_found),
 ]
 
 if settings.DEBUG:

@@ -48,6 +48,6 @@ urlpatterns: list[URLPattern] = [
         subscribers.SubscriberTerminateApi.as_view(),
         name="subscriber-terminate",
     ),
-    # Anything else under /api/v1/ ending in a slash, a malformed public_id included.
-    re_path(r"^(?:.*/)?$", not_found, name="not-found"),
+    # Anything else under /api/v1/, a malformed public_id included, with or without a slash.
+    re_path(r"^", not_found, name="not-found"),
 ]

@@ -13,24 +13,23 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 
+from common.filters import UtcIsoDateTimeFilter
 from crm.models import Account, Customer, Subscriber
 from crm.selectors import customer_qs_name_prefix
-from crm.validators import msisdn_to_e164
+from crm.validators import msisdn_clean
 
 _NOT_DIGITS = re.compile(r"\D")
 
 
 class MsisdnFormField(forms.CharField):
-    """A phone number in any human format, cleaned to E.164 (or refused, naming the field)."""
+    """A mobile number of the operator's country in any human format, cleaned to E.164 exactly
+    as a write checks it (or refused, naming the field)."""
 
     def clean(self, value: Any) -> str:
         text = super().clean(value)
         if not text:
             return text
-        e164 = msisdn_to_e164(text)
-        if e164 is None:
-            raise forms.ValidationError(f"{text!r} is not a phone number.", code="invalid_msisdn")
-        return e164
+        return msisdn_clean(text)
 
 
 class MsisdnFilter(django_filters.CharFilter):
@@ -52,10 +51,10 @@ class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_name", help_text="Name prefix: `smi` finds Smith, `ada lov` Ada Lovelace."
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="ISO 8601; inclusive."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="ISO 8601; exclusive."
     )
 

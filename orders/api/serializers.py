@@ -9,6 +9,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.filters import UtcIsoDateTimeFilter
 from common.serializers import AmountField, MoneySerializer
 from crm.api.serializers import (
     AccountReferenceSerializer,
@@ -40,10 +41,10 @@ class OrderFilter(django_filters.FilterSet):
     )
     type = django_filters.ChoiceFilter(choices=Order.Type.choices)
     status = django_filters.ChoiceFilter(choices=Order.Status.choices)
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="ISO 8601; inclusive."
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="ISO 8601; exclusive."
     )
 

@@ -204,7 +204,7 @@ def test_subscriber_list_refuses_an_msisdn_filter_that_is_not_a_number(api_as, l
     response = api_as("csr").get(LIST_URL, {"msisdn": "abc"})
     # then
     assert response.status_code == 400
-    assert response.json() == invalid(msisdn=["'abc' is not a phone number."])
+    assert response.json() == invalid(msisdn=["'abc' is not a valid phone number."])
 
 
 def test_subscriber_list_msisdn_filter_never_widens_the_callers_scope(api_as, lines):
