@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, NoReturn, cast
 from uuid import UUID
 
 from django.conf import settings
@@ -23,7 +23,6 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 from django_filters import FilterSet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -33,6 +32,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.errors import ApplicationError, InvalidTransition
+from common.filters import StrictFilterBackend
 from common.pagination import Pagination
 from common.types import Actor
 
@@ -56,11 +56,14 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error body is `{"message", "code", "extra": {"fields": {...}}}`."""
     if isinstance(exc, ApplicationError):
-        # The request was well-formed but the object's current state refuses it: 409.
+        # The request matched the published schema (the serializers answer 400 when it does
+        # not) but a business rule refused it: 409 when the object's current state refuses,
+        # 422 for any other rule (a referenced object that does not exist, a number that is
+        # not a valid phone number, a plan not sold to this customer).
         conflict = isinstance(exc, InvalidTransition) or exc.code == "conflict"
         return Response(
             {"message": exc.message, "code": exc.code, "extra": {"fields": exc.fields}},
-            status=status.HTTP_409_CONFLICT if conflict else status.HTTP_400_BAD_REQUEST,
+            status=status.HTTP_409_CONFLICT if conflict else status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -173,7 +176,7 @@ class ListApi(APIView):
 
     permission_classes = [IsAuthenticated]
     pagination_class = Pagination
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class: ClassVar[type[FilterSet]]
 
     def paginated(self, queryset: QuerySet[Any], output: type[serializers.Serializer]) -> Response:
@@ -202,18 +205,33 @@ class ErrorSerializer(serializers.Serializer):
         ref_name = "Error"
 
 
-_ERROR_MEANINGS = {
-    400: "The input is not valid; `extra.fields` names each field at fault.",
+ERROR_MEANINGS = {
+    400: "The request does not match this schema (malformed JSON, a missing field, a value of "
+    "the wrong type, pattern or range); `extra.fields` names each field at fault.",
     401: "No credentials, or the API key is wrong or revoked.",
     403: "The caller's role or API key may not do this.",
     404: "No such object among those the caller may see.",
+    406: "The Accept header asks for something other than JSON.",
     409: "The object's current state refuses it (`invalid_transition`), or a concurrent "
     "request took the same number or SIM first (`conflict`).",
+    413: "The request body is larger than the server accepts; the message gives the limit.",
+    415: "The body is not JSON (nor a form).",
+    422: "The request matches the schema but a business rule refuses it (a referenced object "
+    "that does not exist, a number that is not a valid phone number, a plan not sold here), "
+    "or its Idempotency-Key was used for a different request (`idempotency_key_reused`); "
+    "`extra.fields` names each field at fault.",
+    429: "Too many requests; wait the seconds given in `Retry-After`.",
 }
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer, _ERROR_MEANINGS[code]) for code in codes}
+    return {code: OpenApiResponse(ErrorSerializer, ERROR_MEANINGS[code]) for code in codes}
+
+
+def refuse(fields: dict[str, list[str]], message: str = "Some fields are not valid.") -> NoReturn:
+    """Refuse a request that matched the schema but broke a rule the schema cannot express
+    (422), naming each field at fault; a serializer's own field errors stay 400."""
+    raise ApplicationError(message, code="invalid", fields=fields)
 
 
 def visible(get_for: Callable[[Any, UUID], Any], request: Request, name: str, value: UUID) -> Any:
@@ -221,4 +239,4 @@ def visible(get_for: Callable[[Any, UUID], Any], request: Request, name: str, va
     try:
         return get_for(request.user, value)
     except Http404:
-        raise exceptions.ValidationError({name: [f"There is no {name} with this id."]}) from None
+        refuse({name: [f"There is no {name} with this id."]})

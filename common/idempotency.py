@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -23,6 +24,8 @@ from common.types import UserLike
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 80
+# Visible ASCII only: what every HTTP stack carries unchanged (a UUID fits).
+KEY_PATTERN = rf"^[!-~]{{1,{MAX_KEY_LENGTH}}}$"
 
 
 class IdempotencyKeyReused(exceptions.APIException):
@@ -41,9 +44,9 @@ def idempotent_call(
 ) -> Response:
     """Run `call` once per (user, key). A concurrent retry waits on the first one's row lock and
     then replays what it stored; a failed call stores nothing, so it may be retried."""
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not re.fullmatch(KEY_PATTERN, key):
         raise exceptions.ValidationError(
-            {HEADER: [f"Use 1 to {MAX_KEY_LENGTH} printable characters, e.g. a UUID."]}
+            {HEADER: [f"Use 1 to {MAX_KEY_LENGTH} visible ASCII characters, e.g. a UUID."]}
         )
     fingerprint = _fingerprint(request)
     with transaction.atomic():
@@ -107,7 +110,7 @@ def schema_add_idempotency_header(result: dict[str, Any], **kwargs: Any) -> dict
         "in": "header",
         "name": HEADER,
         "required": False,
-        "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+        "schema": {"type": "string", "pattern": KEY_PATTERN, "example": "4b1f1c5e-0d0b-4a53"},
         "description": "Send the same key when retrying: the first response is replayed "
         f"(with `{REPLAYED_HEADER}: true`) and nothing is written twice. Keys are kept "
         f"{settings.IDEMPOTENCY_KEY_HOURS} hours per caller.",

@@ -243,6 +243,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.idempotency.schema_add_idempotency_header",
+        "common.schema.schema_document_error_statuses",
+        "common.schema.schema_document_text_rules",
     ],
 }
 

@@ -12,13 +12,20 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
 
-from common.filters import UtcIsoDateTimeFilter
+from common.filters import RULE, UtcIsoDateTimeFilter
 from crm.models import Account, Customer, Subscriber
 from crm.selectors import customer_qs_name_prefix
 from crm.validators import msisdn_clean
 
 _NOT_DIGITS = re.compile(r"\D")
+
+
+# How people write a mobile number: digits, an optional leading +, spaces, dots, dashes and
+# brackets. The schema publishes it; a value of that shape that is still not a valid mobile
+# number of the operator's country is refused by the same rule as a write (422).
+MSISDN_QUERY_PATTERN = r"^\+?[0-9][0-9 ().-]{0,31}$"
 
 
 class MsisdnFormField(forms.CharField):
@@ -29,9 +36,19 @@ class MsisdnFormField(forms.CharField):
         text = super().clean(value)
         if not text:
             return text
-        return msisdn_clean(text)
+        if not re.fullmatch(MSISDN_QUERY_PATTERN, text, re.ASCII):
+            raise forms.ValidationError(
+                "Write the number with digits, an optional leading +, spaces, dots, dashes or "
+                "brackets.",
+                code="invalid",
+            )
+        try:
+            return msisdn_clean(text)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.messages[0], code=RULE) from None
 
 
+@extend_schema_field({"type": "string", "pattern": MSISDN_QUERY_PATTERN})
 class MsisdnFilter(django_filters.CharFilter):
     field_class = MsisdnFormField
 

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django_countries import countries
 
 from common.forms import date_field
 from crm.models import Account, Address, Customer, Interaction, KycDocument
@@ -36,12 +37,11 @@ class CustomerDetailsForm(forms.Form):
     address_line2 = forms.CharField(max_length=200, required=False, label="Address line 2")
     address_city = forms.CharField(max_length=100, required=False, label="Town or city")
     address_postcode = forms.CharField(max_length=20, required=False, label="Postcode")
-    address_country = forms.CharField(
-        max_length=2,
+    address_country = forms.ChoiceField(
+        choices=[("", "—"), *countries],
         required=False,
         label="Country",
         initial=settings.OPERATOR_COUNTRY,
-        help_text="Two-letter code, e.g. GB",
     )
 
     ADDRESS_FIELDS = ("line1", "line2", "city", "postcode", "country")

@@ -12,10 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import ListApi, actor_of, errors, fields_named, require_perm, visible
+from common.api import ListApi, actor_of, errors, fields_named, refuse, require_perm, visible
 from common.idempotency import idempotent
 from common.money import Money
-from common.serializers import MoneySerializer
+from common.serializers import CurrencyField, MoneySerializer
 from crm.api.serializers import AccountFieldsSerializer, SubscriberReferenceSerializer
 from crm.filters import AccountFilter
 from crm.models import Account
@@ -24,6 +24,17 @@ from crm.selectors import account_get_for, account_qs_for, customer_get_for
 from crm.services import account_create, account_update
 
 _ACCOUNT_FIELD_NAMES = {"credit_limit_amount": "credit_limit"}
+
+
+def bill_cycle_day_field() -> serializers.IntegerField:
+    message = "The bill cycle day is between 1 and 28."
+    return serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=28,
+        help_text="1 to 28.",
+        error_messages={"min_value": message, "max_value": message},
+    )
 
 
 class AccountDetailOutputSerializer(AccountFieldsSerializer):
@@ -52,10 +63,10 @@ class AccountListCreateApi(ListApi):
     class InputSerializer(serializers.Serializer):
         customer = serializers.UUIDField(help_text="The customer's public_id.")
         payment_type = serializers.ChoiceField(choices=Account.PaymentType.choices)
-        currency = serializers.CharField(
-            max_length=3, required=False, help_text="ISO 4217; the operator's currency if left out."
+        currency = CurrencyField(
+            required=False, help_text="One of the operator's currencies; its default if left out."
         )
-        bill_cycle_day = serializers.IntegerField(required=False, help_text="1 to 28.")
+        bill_cycle_day = bill_cycle_day_field()
         credit_limit = MoneySerializer(required=False, help_text="Postpaid only.")
 
         class Meta:
@@ -65,10 +76,8 @@ class AccountListCreateApi(ListApi):
             limit: Money | None = data.get("credit_limit")
             if limit is not None:
                 currency = data.setdefault("currency", limit.currency)
-                if currency.upper() != limit.currency:
-                    raise serializers.ValidationError(
-                        {"credit_limit": [f"Give the credit limit in {currency.upper()}."]}
-                    )
+                if currency != limit.currency:
+                    refuse({"credit_limit": [f"Give the credit limit in {currency}."]})
             return data
 
     def get_queryset(self) -> QuerySet[Account]:
@@ -113,7 +122,7 @@ class AccountDetailUpdateApi(APIView):
     OutputSerializer = AccountDetailOutputSerializer
 
     class InputSerializer(serializers.Serializer):
-        bill_cycle_day = serializers.IntegerField(required=False, help_text="1 to 28.")
+        bill_cycle_day = bill_cycle_day_field()
         credit_limit = MoneySerializer(required=False, help_text="In the account's currency.")
         reason = serializers.CharField(
             max_length=200,
@@ -128,7 +137,7 @@ class AccountDetailUpdateApi(APIView):
         def validate_credit_limit(self, limit: Money) -> Money:
             currency = self.context["account"].currency
             if limit.currency != currency:
-                raise serializers.ValidationError(f"Give the credit limit in {currency}.")
+                refuse({"credit_limit": [f"Give the credit limit in {currency}."]})
             return limit
 
     @extend_schema(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.serializers import MoneySerializer
+from common.serializers import CountryField, MoneySerializer
 from crm.models import Subscriber
 
 
@@ -13,9 +13,7 @@ class AddressSerializer(serializers.Serializer):
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
     city = serializers.CharField(max_length=100)
     postcode = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    country = serializers.CharField(
-        max_length=8, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2, e.g. GB"
-    )
+    country = CountryField()
 
     class Meta:
         ref_name = "Address"
@@ -23,6 +21,7 @@ class AddressSerializer(serializers.Serializer):
 
 class AddressOutputSerializer(AddressSerializer):
     kind = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2.")  # type: ignore[assignment]
 
     class Meta:
         ref_name = "CustomerAddress"

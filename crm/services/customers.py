@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_countries import countries
 
 from common.errors import ApplicationError, FieldErrors
 from crm.models import Address, Customer, Interaction, User
@@ -78,8 +79,10 @@ def _check_address(address: AddressData, errors: FieldErrors, prefix: str = "add
     if not address.city.strip():
         errors.add(f"{prefix}city", "The town or city is required.")
     country = (address.country or settings.OPERATOR_COUNTRY).upper()
-    if len(country) != 2 or not country.isalpha():
-        errors.add(f"{prefix}country", "Use a two-letter country code such as GB.")
+    if country not in countries:
+        errors.add(
+            f"{prefix}country", f"{country!r} is not an ISO 3166 country code; use one such as GB."
+        )
 
 
 @transaction.atomic

@@ -9,12 +9,13 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import ListApi, actor_of, errors, fields_named, require_perm, visible
+from common.api import ListApi, actor_of, errors, fields_named, refuse, require_perm, visible
+from common.errors import ApplicationError
 from common.idempotency import idempotent
 from crm.models import Subscriber
 from crm.permissions import CrmPerm
@@ -100,10 +101,10 @@ def _references(request: Request, **wanted: tuple[Getter, Any]) -> dict[str, Any
             continue
         try:
             found[name] = visible(get_for, request, name, value)
-        except exceptions.ValidationError as exc:
-            unknown.update(exc.detail)  # type: ignore[arg-type]
+        except ApplicationError as exc:
+            unknown.update(exc.fields)
     if unknown:
-        raise exceptions.ValidationError(unknown)
+        refuse(unknown)
     return found
 
 
@@ -178,13 +179,9 @@ class OrderListCreateApi(ListApi):
 
         def validate(self, data: dict[str, Any]) -> dict[str, Any]:
             if data.get("msisdn") and data.get("number_category"):
-                raise serializers.ValidationError(
-                    {"number_category": ["Give a number or a number category, not both."]}
-                )
+                refuse({"number_category": ["Give a number or a number category, not both."]})
             if data.get("port_in") and (data.get("msisdn") or data.get("number_category")):
-                raise serializers.ValidationError(
-                    {"port_in": ["Port a number in or take one from the pool, not both."]}
-                )
+                refuse({"port_in": ["Port a number in or take one from the pool, not both."]})
             return data
 
     class PlanChangeInputSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import errors
+from common.filters import blank_query_refuse
 from common.pagination import Pagination
 from common.serializers import AmountField
 from crm.models import Customer
@@ -122,6 +123,10 @@ class CatalogListApi(APIView):
 
 
 def _filters(serializer: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    # A choice or a slug may not be empty (its schema says so); free text may.
+    fields = serializer().fields
+    free_text = serializers.CharField
+    blank_query_refuse(request, (n for n, f in fields.items() if type(f) is not free_text))
     data = serializer(data=request.query_params)
     data.is_valid(raise_exception=True)
     return {k: v for k, v in data.validated_data.items() if v not in (None, "")}

@@ -218,7 +218,7 @@ def test_account_create_answers_the_new_account(api_as, customer):
 
 def test_account_create_takes_the_credit_limit_currency_when_none_is_given(api_as, customer):
     # given
-    payload = _new_account(customer, credit_limit={"amount": "10", "currency": "eur"})
+    payload = _new_account(customer, credit_limit={"amount": "10", "currency": "EUR"})
     del payload["currency"]
     # when
     response = api_as("csr").post(LIST_URL, payload, format="json")
@@ -228,66 +228,130 @@ def test_account_create_takes_the_credit_limit_currency_when_none_is_given(api_a
     assert customer.accounts.get().currency == "EUR"
 
 
+# 400: the body does not match the published schema; 422: it does, but a rule refuses it.
+AMOUNT_SHAPE = (
+    "Write the amount as a string of digits with an optional point and up to 4 decimal "
+    'places, e.g. "12.50".'
+)
+
+
 @pytest.mark.parametrize(
-    ("changes", "fields"),
+    ("changes", "status", "fields"),
     [
         (
             {"payment_type": "prepaid", "credit_limit": {"amount": "50.00", "currency": "GBP"}},
+            422,
             {"credit_limit": ["A prepaid account has no credit limit."]},
         ),
         (
             {"currency": "XYZ", "credit_limit": {"amount": "50.00", "currency": "XYZ"}},
-            {"currency": ["XYZ is not a currency the operator bills in."]},
+            400,
+            {
+                "currency": ["XYZ is not a currency the operator bills in."],
+                "credit_limit.currency": ["XYZ is not a currency the operator bills in."],
+            },
         ),
-        ({"bill_cycle_day": 31}, {"bill_cycle_day": ["The bill cycle day is between 1 and 28."]}),
-        ({"bill_cycle_day": 0}, {"bill_cycle_day": ["The bill cycle day is between 1 and 28."]}),
+        (
+            {"currency": "gbp"},
+            400,
+            {"currency": ["gbp is not a currency the operator bills in."]},
+        ),
+        (
+            {"bill_cycle_day": 31},
+            400,
+            {"bill_cycle_day": ["The bill cycle day is between 1 and 28."]},
+        ),
+        (
+            {"bill_cycle_day": 0},
+            400,
+            {"bill_cycle_day": ["The bill cycle day is between 1 and 28."]},
+        ),
         (
             {"credit_limit": {"amount": "-5.00", "currency": "GBP"}},
-            {"credit_limit": ["A credit limit cannot be negative."]},
+            400,
+            {"credit_limit.amount": [AMOUNT_SHAPE]},
         ),
         (
             {"credit_limit": {"amount": "50.00", "currency": "EUR"}},
+            422,
             {"credit_limit": ["Give the credit limit in GBP."]},
         ),
         (
             {"credit_limit": {"amount": "lots", "currency": "GBP"}},
-            {"credit_limit.amount": ["A valid number is required."]},
+            400,
+            {"credit_limit.amount": [AMOUNT_SHAPE]},
         ),
         (
             {"credit_limit": {"amount": "1.00001", "currency": "GBP"}},
-            {"credit_limit.amount": ["Ensure that there are no more than 4 decimal places."]},
+            400,
+            {"credit_limit.amount": [AMOUNT_SHAPE]},
+        ),
+        (
+            {"credit_limit": {"amount": 50, "currency": "GBP"}},
+            400,
+            {"credit_limit.amount": [AMOUNT_SHAPE]},
+        ),
+        (
+            {"credit_limit": {"amount": "1_000", "currency": "GBP"}},
+            400,
+            {"credit_limit.amount": [AMOUNT_SHAPE]},
+        ),
+        (
+            {"credit_limit": {"amount": " 10 ", "currency": "GBP"}},
+            400,
+            {"credit_limit.amount": [AMOUNT_SHAPE]},
+        ),
+        (
+            {"credit_limit": {"amount": "\u0661\u0660", "currency": "GBP"}},
+            400,
+            {"credit_limit.amount": [AMOUNT_SHAPE]},
+        ),
+        (
+            {"credit_limit": {"amount": "", "currency": "GBP"}},
+            400,
+            {"credit_limit.amount": [AMOUNT_SHAPE]},
         ),
         (
             {"credit_limit": {"amount": "1.00", "currency": "£"}},
-            {"credit_limit.currency": ["This value does not match the required pattern."]},
+            400,
+            {"credit_limit.currency": ["£ is not a currency the operator bills in."]},
         ),
-        ({"payment_type": "credit"}, {"payment_type": ['"credit" is not a valid choice.']}),
+        ({"payment_type": "credit"}, 400, {"payment_type": ['"credit" is not a valid choice.']}),
         (
             {"customer": "00000000-0000-4000-8000-000000000000"},
+            422,
             {"customer": ["There is no customer with this id."]},
         ),
-        ({"customer": "ada"}, {"customer": ["Must be a valid UUID."]}),
+        ({"customer": "ada"}, 400, {"customer": ["Must be a valid UUID."]}),
     ],
     ids=[
         "prepaid-limit",
         "currency",
+        "currency-lower-case",
         "cycle-31",
         "cycle-0",
         "negative",
         "limit-currency",
         "amount-not-number",
         "amount-precision",
+        "amount-json-number",
+        "amount-underscore",
+        "amount-spaces",
+        "amount-arabic-indic-digits",
+        "amount-empty",
         "currency-pattern",
         "payment-type",
         "unknown-customer",
         "malformed-customer",
     ],
 )
-def test_account_create_refuses_bad_input_and_writes_nothing(changes, fields, api_as, customer):
+def test_account_create_refuses_bad_input_and_writes_nothing(
+    changes, status, fields, api_as, customer
+):
     # when
     response = api_as("csr").post(LIST_URL, _new_account(customer, **changes), format="json")
     # then
-    assert response.status_code == 400
+    assert response.status_code == status
     assert response.json() == invalid(**fields)
     assert not Account.objects.exists()
     assert not AuditEvent.objects.exists()
@@ -302,7 +366,7 @@ def test_account_create_for_a_customer_the_caller_cannot_see_is_refused_as_unkno
     # when
     response = client.post(LIST_URL, _new_account(customer), format="json")
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == invalid(customer=["There is no customer with this id."])
     assert not Account.objects.exists()
 
@@ -362,26 +426,34 @@ def test_account_update_answers_the_changed_account(api_as, line):
 
 
 @pytest.mark.parametrize(
-    ("payload", "fields"),
+    ("payload", "status", "fields"),
     [
-        ({"bill_cycle_day": 31}, {"bill_cycle_day": ["The bill cycle day is between 1 and 28."]}),
+        (
+            {"bill_cycle_day": 31},
+            400,
+            {"bill_cycle_day": ["The bill cycle day is between 1 and 28."]},
+        ),
         (
             {"credit_limit": {"amount": "-1", "currency": "GBP"}},
-            {"credit_limit": ["A credit limit cannot be negative."]},
+            400,
+            {"credit_limit.amount": [AMOUNT_SHAPE]},
         ),
         (
             {"credit_limit": {"amount": "50", "currency": "USD"}},
+            422,
             {"credit_limit": ["Give the credit limit in GBP."]},
         ),
-        ({"bill_cycle_day": "soon"}, {"bill_cycle_day": ["A valid integer is required."]}),
+        ({"bill_cycle_day": "soon"}, 400, {"bill_cycle_day": ["A valid integer is required."]}),
     ],
     ids=["cycle-31", "negative", "currency", "cycle-not-number"],
 )
-def test_account_update_refuses_bad_input_and_changes_nothing(payload, fields, api_as, line):
+def test_account_update_refuses_bad_input_and_changes_nothing(
+    payload, status, fields, api_as, line
+):
     # when
     response = api_as("csr").patch(detail_url(line.account), payload, format="json")
     # then
-    assert response.status_code == 400
+    assert response.status_code == status
     assert response.json() == invalid(**fields)
     line.account.refresh_from_db()
     assert (line.account.bill_cycle_day, line.account.credit_limit_amount) == (
@@ -419,7 +491,7 @@ def test_account_update_refuses_a_credit_limit_on_a_prepaid_account(api_as, acco
         detail_url(olive), {"credit_limit": {"amount": "20", "currency": "EUR"}}, format="json"
     )
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == invalid(credit_limit=["A prepaid account has no credit limit."])
     olive.refresh_from_db()
     assert olive.credit_limit_amount == Decimal("0")

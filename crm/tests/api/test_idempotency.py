@@ -73,7 +73,7 @@ def test_a_failed_request_is_not_remembered(api_as):
     client = api_as("csr")
     bad = client.post(URL, {"kind": "business"}, format="json", headers={"Idempotency-Key": "k-3"})
     fixed = client.post(URL, BODY, format="json", headers={"Idempotency-Key": "k-3"})
-    assert (bad.status_code, fixed.status_code) == (400, 201)
+    assert (bad.status_code, fixed.status_code) == (422, 201)
     assert Customer.objects.filter(company_name="Acme Haulage Ltd").count() == 1
 
 

@@ -83,7 +83,20 @@ def test_schema_lists_every_operation_with_its_own_serializers(client: Client, d
         schema["components"]["schemas"]["SubscriberDetail"]["properties"]
     )
     suspend = paths["/api/v1/subscribers/{public_id}/suspend/"]["post"]
-    assert set(suspend["responses"]) == {"200", "400", "401", "403", "404", "409"}
+    assert set(suspend["responses"]) == {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "406",
+        "409",
+        "413",
+        "415",
+        "422",
+        "429",
+    }
+    assert "Retry-After" in suspend["responses"]["429"]["headers"]
     assert suspend["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/SubscriberStatusChangeRequest"
     }

@@ -199,12 +199,53 @@ def test_subscriber_list_finds_an_msisdn_typed_any_way(typed, api_as, lines):
     assert [r["public_id"] for r in response.json()["results"]] == [str(lines["ada"].public_id)]
 
 
-def test_subscriber_list_refuses_an_msisdn_filter_that_is_not_a_number(api_as, lines):
+def test_subscriber_list_refuses_an_msisdn_filter_that_is_not_written_as_a_number(api_as, lines):
     # when
     response = api_as("csr").get(LIST_URL, {"msisdn": "abc"})
+    # then: the schema's pattern refuses it
+    assert response.status_code == 400
+    assert response.json() == invalid(
+        msisdn=[
+            "Write the number with digits, an optional leading +, spaces, dots, dashes or brackets."
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("12345", "'12345' is not a valid phone number."),
+        (
+            "+1 415 555 2671",
+            "'+1 415 555 2671' is a number of US, not of the operator's country (GB).",
+        ),
+    ],
+)
+def test_subscriber_list_refuses_an_msisdn_filter_a_write_would_refuse(
+    typed, message, api_as, lines
+):
+    # when
+    response = api_as("csr").get(LIST_URL, {"msisdn": typed})
+    # then: shaped like a number, refused by the same rule as a write
+    assert response.status_code == 422
+    assert response.json() == invalid(msisdn=[message])
+
+
+@pytest.mark.parametrize("param", ["msisdn", "status", "account"])
+def test_subscriber_list_refuses_an_empty_filter_value_the_schema_forbids(param, api_as, lines):
+    # when
+    response = api_as("csr").get(LIST_URL, {param: ""})
     # then
     assert response.status_code == 400
-    assert response.json() == invalid(msisdn=["'abc' is not a valid phone number."])
+    assert response.json() == invalid(**{param: ["Give a value, or leave the parameter out."]})
+
+
+def test_subscriber_list_takes_an_empty_free_text_filter_as_no_filter(api_as, lines):
+    # when
+    response = api_as("csr").get(LIST_URL, {"iccid": ""})
+    # then
+    assert response.status_code == 200
+    assert response.json()["count"] == 3
 
 
 def test_subscriber_list_msisdn_filter_never_widens_the_callers_scope(api_as, lines):

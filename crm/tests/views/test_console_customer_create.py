@@ -378,7 +378,7 @@ BAD_INPUT = [
         "address_city",
         "The town or city is required.",
     ),
-    ("bad country", {"address_country": "G1"}, "address_country", "two-letter country code"),
+    ("bad country", {"address_country": "ZZ"}, "address_country", "Select a valid choice"),
     # the account
     ("bill cycle day 31", {"bill_cycle_day": "31"}, "bill_cycle_day", "28"),
     (

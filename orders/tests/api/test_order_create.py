@@ -124,7 +124,7 @@ def test_a_key_with_place_order_only_sees_no_account_to_place_it_on(
     # when
     response = client.post(LIST_URL, new_connection, format="json")
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == invalid(account=["There is no account with this id."])
     assert_nothing_written(sim)
 
@@ -139,7 +139,7 @@ def test_a_key_with_place_order_only_sees_no_line_to_change(api_as, issue_key, b
         for order_type in ("plan_change", "add_on", "sim_swap", "suspend")
     ]
     # then
-    assert [r.status_code for r in responses] == [400, 400, 400, 400]
+    assert [r.status_code for r in responses] == [422, 422, 422, 422]
     assert all(
         r.json() == invalid(subscriber=["There is no subscriber with this id."]) for r in responses
     )
@@ -273,6 +273,9 @@ def test_order_create_refuses_missing_fields(body, expected, api_as, line, sim):
 
 
 VALID_ICCID = iccid_build(999, issuer="40")
+# Cases whose body breaks the published schema (400); the others match it but a rule refuses
+# them (422).
+SHAPE_CASES = {"effective", "no-reason"}
 BAD_LUHN = VALID_ICCID[:-1] + str((int(VALID_ICCID[-1]) + 1) % 10)
 
 
@@ -286,7 +289,7 @@ def _taken(number: str) -> str:
     [
         (
             {"plan": UNKNOWN_ID, "account": UNKNOWN_ID},
-            400,
+            422,
             invalid(
                 account=["There is no account with this id."],
                 plan=["There is no plan with this id."],
@@ -294,7 +297,7 @@ def _taken(number: str) -> str:
         ),
         (
             {"addons": [UNKNOWN_ID], "devices": [UNKNOWN_ID]},
-            400,
+            422,
             invalid(
                 addons=[f"There is no add-on with the id {UNKNOWN_ID}."],
                 devices=[f"There is no device with the id {UNKNOWN_ID}."],
@@ -302,7 +305,7 @@ def _taken(number: str) -> str:
         ),
         (
             {"plan": "API_BARRED"},
-            400,
+            422,
             error(
                 "The order cannot be placed.",
                 plan=[
@@ -312,7 +315,7 @@ def _taken(number: str) -> str:
         ),
         (
             {"plan": "PREPAID"},
-            400,
+            422,
             error(
                 "The order cannot be placed.",
                 plan=[
@@ -322,7 +325,7 @@ def _taken(number: str) -> str:
         ),
         (
             {"msisdn": "TAKEN"},
-            400,
+            422,
             error(
                 "+44 7500 900099 is assigned; it cannot become reserved.",
                 "unavailable",
@@ -331,7 +334,7 @@ def _taken(number: str) -> str:
         ),
         (
             {"msisdn": "07500 999999"},
-            400,
+            422,
             error(
                 "+44 7500 999999 is not in the number pool.",
                 "not_found",
@@ -340,7 +343,7 @@ def _taken(number: str) -> str:
         ),
         (
             {"msisdn": ""},
-            400,
+            422,
             error(
                 "The order cannot be placed.",
                 msisdn=["Choose a number or a number category, or port a number in."],
@@ -348,12 +351,12 @@ def _taken(number: str) -> str:
         ),
         (
             {"number_category": "golden"},
-            400,
+            422,
             invalid(number_category=["Give a number or a number category, not both."]),
         ),
         (
             {"msisdn": "", "number_category": "golden"},
-            400,
+            422,
             error(
                 "No golden number is available.",
                 "out_of_stock",
@@ -362,7 +365,7 @@ def _taken(number: str) -> str:
         ),
         (
             {"iccid": BAD_LUHN},
-            400,
+            422,
             error(
                 "The ICCID's check digit is wrong: check it was typed correctly.",
                 iccid=["The ICCID's check digit is wrong: check it was typed correctly."],
@@ -370,7 +373,7 @@ def _taken(number: str) -> str:
         ),
         (
             {"addons": "CONFLICTING"},
-            400,
+            422,
             error(
                 "The order cannot be placed.",
                 addons=["EU 1GB and EU 5GB cannot be held together."],
@@ -422,7 +425,7 @@ def test_order_create_refuses_a_sim_that_is_already_in_use(api_as, new_connectio
     response = api_as("csr").post(LIST_URL, {**new_connection, "iccid": used.iccid}, format="json")
     # then
     message = f"SIM {used.iccid} is assigned; it cannot become reserved."
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == error(message, "unavailable", iccid=[message])
     assert_nothing_written(sim)
     assert Msisdn.objects.get(number=NUMBER).status == "available"
@@ -440,7 +443,7 @@ def test_order_create_of_a_new_connection_on_someone_elses_account_is_unknown(
         LIST_URL, {**new_connection, "account": str(other.public_id)}, format="json"
     )
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == invalid(account=["There is no account with this id."])
     assert not Order.objects.exists()
 
@@ -474,7 +477,7 @@ def test_order_create_of_a_new_connection_on_someone_elses_account_is_unknown(
     ids=["unknown-plan", "unknown-line-and-plan", "effective", "same-plan", "prepaid-plan"],
 )
 def test_order_create_of_a_plan_change_refuses_bad_input(
-    changes, expected, api_as, bodies, line, plan_30
+    changes, expected, api_as, bodies, line, plan_30, request
 ):
     # given
     if changes.get("plan") == "CURRENT":
@@ -485,7 +488,7 @@ def test_order_create_of_a_plan_change_refuses_bad_input(
     # when
     response = api_as("csr").post(LIST_URL, {**bodies["plan_change"], **changes}, format="json")
     # then
-    assert response.status_code == 400
+    assert response.status_code == (400 if request.node.callspec.id in SHAPE_CASES else 422)
     assert response.json() == expected
     assert_nothing_written()
     line.refresh_from_db()
@@ -505,7 +508,7 @@ def test_order_create_of_an_add_on_refuses_one_that_conflicts_with_what_the_line
         LIST_URL, {**bodies["add_on"], "addon": str(big.public_id)}, format="json"
     )
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == error(
         "The add-on cannot be bought.", addon=["EU 5GB and EU 1GB cannot be held together."]
     )
@@ -538,7 +541,7 @@ def test_order_create_of_an_add_on_refuses_bad_input(changes, expected, api_as, 
     # when
     response = api_as("csr").post(LIST_URL, {**bodies["add_on"], **changes}, format="json")
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == expected
     assert_nothing_written()
 
@@ -564,11 +567,13 @@ def test_order_create_of_an_add_on_refuses_bad_input(changes, expected, api_as, 
     ],
     ids=["iccid-check-digit", "iccid-length", "no-reason"],
 )
-def test_order_create_of_a_sim_swap_refuses_bad_input(changes, expected, api_as, bodies, line):
+def test_order_create_of_a_sim_swap_refuses_bad_input(
+    changes, expected, api_as, bodies, line, request
+):
     # when
     response = api_as("csr").post(LIST_URL, {**bodies["sim_swap"], **changes}, format="json")
     # then
-    assert response.status_code == 400
+    assert response.status_code == (400 if request.node.callspec.id in SHAPE_CASES else 422)
     assert response.json() == expected
     assert_nothing_written()
     assert not SimCard.objects.exclude(status="in_stock").exists()
@@ -583,7 +588,7 @@ def test_order_create_of_a_sim_swap_refuses_a_sim_in_use(api_as, bodies, line):
     )
     # then
     message = f"SIM {used.iccid} is assigned; it cannot become reserved."
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == error(message, "unavailable", iccid=[message])
     assert_nothing_written()
 
@@ -654,7 +659,7 @@ def test_order_create_refused_with_an_idempotency_key_may_be_corrected_and_retri
     )
     fixed = client.post(LIST_URL, new_connection, format="json", headers=headers)
     # then
-    assert (bad.status_code, fixed.status_code) == (400, 201)
+    assert (bad.status_code, fixed.status_code) == (422, 201)
     assert Order.objects.count() == 1
 
 
@@ -693,7 +698,7 @@ def test_order_create_refuses_a_port_in_and_a_pool_number_together(api_as, new_c
     # when
     response = api_as("csr").post(LIST_URL, body, format="json")
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == invalid(
         port_in=["Port a number in or take one from the pool, not both."]
     )
@@ -708,7 +713,7 @@ def test_order_create_names_the_port_in_field_at_fault(api_as, new_connection):
     # when
     response = api_as("csr").post(LIST_URL, body, format="json")
     # then
-    assert response.status_code == 400
+    assert response.status_code == 422
     fields = response.json()["extra"]["fields"]
     assert list(fields) == ["port_in.donor_operator"]
     assert fields["port_in.donor_operator"][0].startswith("Choose the operator the number comes")

@@ -32,7 +32,21 @@ def test_schema_documents_every_order_operation(client: Client, db: None):
         "401",
         "403",
         "404",
+        "406",
         "409",
+        "413",
+        "415",
+        "422",
+        "429",
+    }
+    assert set(paths["/api/v1/orders/"]["get"]["responses"]) == {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "406",
+        "429",
     }
     assert {p["name"] for p in paths["/api/v1/orders/"]["get"]["parameters"]} >= {
         "customer",
