@@ -249,6 +249,9 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A 401, 403, 404 or 405 is an expected refusal: one line, no traceback (5xx keep theirs).
+    "filters": {"expected_refusals": {"()": "common.logging.ExpectedRefusalFilter"}},
+    "loggers": {"django.request": {"filters": ["expected_refusals"]}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
