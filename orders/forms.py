@@ -103,7 +103,7 @@ def _iccid_field() -> forms.CharField:
                 "autocomplete": "off",
                 "spellcheck": "false",
                 # A barcode scanner ends with Enter: keep it from submitting a half-filled form.
-                "hx-on:keydown": "if (event.key === 'Enter') event.preventDefault()",
+                "data-ignore-enter": True,  # static/js/forms.js
             }
         ),
     )

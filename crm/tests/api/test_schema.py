@@ -127,7 +127,15 @@ def test_swagger_ui_is_served_from_this_server_only(client: Client, db: None):
     assert assets, "the page loads its scripts and styles"
     assert all(not re.match(r"^(https?:)?//", url) for url in assets), assets
     assert not re.search(r"https?://(?!testserver)", html)
-    for url in assets:  # each one ships with the project's packages (drf-spectacular-sidecar)
+    assert "<script>" not in html  # the start-up script is a file too (the CSP refuses inline)
+    assert "<style" not in html
+    own_script = "/api/docs/?script="
+    assert own_script in assets
+    script = client.get(own_script)
+    assert script.status_code == 200
+    assert script["Content-Type"] == "application/javascript"
+    assert b"SwaggerUIBundle(" in script.content
+    for url in set(assets) - {own_script}:  # each one ships with the project's packages
         assert url.startswith(settings.STATIC_URL), url
         assert finders.find(url.removeprefix(settings.STATIC_URL).split("?")[0]), url
 
