@@ -1,6 +1,7 @@
 """The sign-in page: allauth's, except that a throttled attempt answers 429 Too Many Requests
 with Retry-After, so scripts, proxies and monitoring see throttling for what it is, while a
-person still reads allauth's message on the page.
+person still reads allauth's message on the page. It says so when no role has to sign in with
+a second factor (settings.MFA_REQUIRED_ROLES is empty, as on the demo).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from allauth.account.adapter import get_adapter
 from allauth.account.forms import LoginForm
 from allauth.account.views import LoginView
 from allauth.core.internal import ratelimit
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
@@ -44,6 +46,11 @@ def sign_in_retry_after(request: HttpRequest, *, credentials: dict[str, Any]) ->
 
 
 class SignInView(LoginView):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        context["two_factor_off"] = not settings.MFA_REQUIRED_ROLES
+        return context
+
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         response: HttpResponse = super().form_invalid(form)
         if form.has_error(NON_FIELD_ERRORS, THROTTLED):

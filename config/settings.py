@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_secret, env_str, env_subset
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "common.mfa_gate.TwoFactorGateMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -167,6 +168,14 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "TeleCRM")
+# Roles that must set up two-factor sign-in (TOTP) before they use their front end, the Django
+# admin or the API with their session (common.mfa_gate); a superuser counts as an admin. Staff by
+# default; empty requires it of nobody (what `manage.py start` does for the demo).
+MFA_REQUIRED_ROLES = env_subset(
+    "MFA_REQUIRED_ROLES",
+    ["csr", "supervisor", "admin"],
+    {"csr", "supervisor", "admin", "reseller", "subscriber"},
+)
 
 # The client's address (common.http.client_ip; sign-in and API throttling): behind
 # TRUSTED_PROXY_COUNT reverse proxies of our own it is the Nth entry from the right of

@@ -23,6 +23,7 @@ _CLEARED = {
     "DB_CONN_MAX_AGE",
     "DJANGO_SETTINGS_MODULE",
     "TRUSTED_PROXY_COUNT",
+    "MFA_REQUIRED_ROLES",
 }
 
 
@@ -77,6 +78,7 @@ def test_deployment_checks_fail_without_a_real_secret_key():
         ("DB_CONN_MAX_AGE", "abc", "DB_CONN_MAX_AGE must be an integer"),
         ("HTTPS_ONLY", "sometimes", "HTTPS_ONLY must be a boolean"),
         ("TRUSTED_PROXY_COUNT", "-1", "TRUSTED_PROXY_COUNT must be at least 0"),
+        ("MFA_REQUIRED_ROLES", "csr,janitor", "MFA_REQUIRED_ROLES may list only admin, csr"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(name, value, message):
@@ -106,5 +108,23 @@ def test_the_trusted_proxy_count_reaches_sign_in_and_api_throttling(variables, e
         "s.REST_FRAMEWORK['NUM_PROXIES']",
         **variables,
     )
+    # then
+    assert printed == expected
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({}, "['csr', 'supervisor', 'admin']"),  # staff, unless the operator says otherwise
+        ({"MFA_REQUIRED_ROLES": ""}, "[]"),
+        (
+            {"MFA_REQUIRED_ROLES": "csr, Supervisor,ADMIN,reseller"},
+            "['csr', 'supervisor', 'admin', 'reseller']",
+        ),
+    ],
+)
+def test_the_roles_that_need_two_factor_sign_in_come_from_the_environment(variables, expected):
+    # when
+    printed = settings_printed("s.MFA_REQUIRED_ROLES", **variables)
     # then
     assert printed == expected
