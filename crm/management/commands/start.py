@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 def demo_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -73,7 +73,9 @@ class Command(BaseCommand):
         # demo's environment at start-up (this process read them before it knew of the demo).
         server = [sys.executable, str(settings.BASE_DIR / "manage.py"), "runserver", addrport]
         try:
-            subprocess.run([*server, "--noreload"], env=environment, check=False)
+            served = subprocess.run([*server, "--noreload"], env=environment, check=False)
+            if served.returncode not in (0, -signal.SIGINT):
+                raise CommandError(f"The server stopped with exit code {served.returncode}.")
         except KeyboardInterrupt:
             pass
         finally:
