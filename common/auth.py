@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from common.http import client_ip
 from common.roles import Frontend, landing_frontend
 
 
@@ -27,6 +28,13 @@ class AccountAdapter(DefaultAccountAdapter):
             # password; it is refused exactly like a wrong password.
             return None
         return user
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # Sign-in throttling counts failures per address: the one address the project uses.
+        address = client_ip(request)
+        if not address:
+            raise PermissionDenied("Unable to determine the client's address.")
+        return address
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         frontend = landing_frontend(request.user)

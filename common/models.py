@@ -1,11 +1,13 @@
 """The abstract bases every app's models use, and the few tables of the shared plumbing: API
-keys, idempotency records and the audit log."""
+keys, idempotency records and the audit log (and a proxy carrying the two-factor reset
+permissions)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -123,3 +125,16 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_repr}: {self.action}"
+
+
+class StaffTwoFactor(Authenticator):
+    """allauth.mfa's authenticators (TOTP, recovery codes) seen from the staff pages; it exists
+    to carry the permissions to reset another person's two-factor sign-in (common.mfa)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        permissions = [
+            ("reset_csr_two_factor", "Reset the two-factor sign-in of a CSR"),
+            ("reset_staff_two_factor", "Reset the two-factor sign-in of any other staff member"),
+        ]

@@ -29,6 +29,10 @@ class Role(StrEnum):
     SUBSCRIBER = "Subscriber"
 
 
+# The operator's own people (never a partner's staff or a subscriber).
+STAFF_ROLES: tuple[Role, ...] = (Role.CSR, Role.SUPERVISOR, Role.ADMIN)
+
+
 @dataclass(frozen=True, slots=True)
 class Frontend:
     key: str

@@ -68,3 +68,17 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {sorted(choices)}, not {value!r}")
     return value
+
+
+def env_subset(name: str, default: list[str], choices: set[str]) -> list[str]:
+    """A comma-separated list of some of `choices` (any case, each once); an empty value is an
+    empty list."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default)
+    values = list(dict.fromkeys(item.strip().lower() for item in raw.split(",") if item.strip()))
+    if unknown := [value for value in values if value not in choices]:
+        raise ImproperlyConfigured(
+            f"{name} may list only {', '.join(sorted(choices))}, not {', '.join(unknown)}"
+        )
+    return values

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_choice, env_int, env_list, env_secret, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_secret, env_str, env_subset
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "common.mfa_gate.TwoFactorGateMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -209,6 +210,21 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "TeleCRM")
+# Roles that must set up two-factor sign-in (TOTP) before they use their front end, the Django
+# admin or the API with their session (common.mfa_gate); a superuser counts as an admin. Staff by
+# default; empty requires it of nobody (what `manage.py start` does for the demo).
+MFA_REQUIRED_ROLES = env_subset(
+    "MFA_REQUIRED_ROLES",
+    ["csr", "supervisor", "admin"],
+    {"csr", "supervisor", "admin", "reseller", "subscriber"},
+)
+
+# The client's address (common.http.client_ip; sign-in and API throttling): behind
+# TRUSTED_PROXY_COUNT reverse proxies of our own it is the Nth entry from the right of
+# X-Forwarded-For; with 0 the header is ignored, since anyone can send it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("OPERATOR_TIME_ZONE", "Europe/London")
@@ -325,3 +341,7 @@ MSISDN_QUARANTINE_DAYS = env_int("MSISDN_QUARANTINE_DAYS", 90, minimum=0)
 MSISDN_RANGE_MAX = env_int("MSISDN_RANGE_MAX", 100_000, minimum=1)
 SIM_BATCH_MAX_ROWS = env_int("SIM_BATCH_MAX_ROWS", 100_000, minimum=1)
 SIM_BATCH_MAX_BYTES = env_int("SIM_BATCH_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+
+# DRF's throttles find the client with the same trusted proxy count (left unset, DRF would
+# trust every X-Forwarded-For).
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT

@@ -5,12 +5,15 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from common import signin
 from common import views as common_views
 from common.api import not_found as api_not_found
 
 urlpatterns = [
     path("", common_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
+    # allauth's sign-in, answering 429 with Retry-After when throttled (common.signin).
+    path("accounts/login/", signin.sign_in, name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("backoffice/catalog/", include("orders.catalog.urls")),

@@ -130,3 +130,10 @@ def pytest_make_parametrize_id(config: Any, val: object, argname: str) -> str | 
     if isinstance(val, set | frozenset):
         return "{" + ", ".join(sorted(repr(item) for item in val)) + "}"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _two_factor_gate_off(settings: Any) -> None:
+    """Most tests sign staff in with force_login and no authenticator app, which the two-factor
+    gate would stop at its door; tests of the gate turn it on (tests/test_two_factor.py)."""
+    settings.MFA_REQUIRED_ROLES = []

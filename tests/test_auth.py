@@ -18,6 +18,7 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 from django.conf import settings
+from django.test import Client
 
 from common.api_keys import api_key_issue
 from crm.tests.factories import PASSWORD
@@ -41,8 +42,8 @@ LANDING = {
 NOW = datetime(2025, 6, 2, 10, 0, 5, tzinfo=UTC)
 
 
-def sign_in(client, email, password=PASSWORD):
-    return client.post(LOGIN_URL, {"login": email, "password": password})
+def sign_in(client, email, password=PASSWORD, **environ):
+    return client.post(LOGIN_URL, {"login": email, "password": password}, **environ)
 
 
 def is_signed_in(client):
@@ -141,16 +142,104 @@ def test_security_page_offers_to_activate_an_authenticator_app(client, admin):
 # --- throttling -----------------------------------------------------------------------------
 
 
-def test_repeated_failed_sign_ins_are_throttled_even_with_the_right_password(client, csr):
-    # given
-    for _ in range(failures_before_throttle()):
+@pytest.fixture
+def login_limits(settings):
+    """At most 10 failures a minute from one address, and 5 in 5 minutes for one login."""
+    settings.ACCOUNT_RATE_LIMITS = {
+        **settings.ACCOUNT_RATE_LIMITS,
+        "login_failed": "10/m/ip,5/5m/key",
+    }
+
+
+@time_machine.travel(NOW, tick=False)
+def test_repeated_failed_sign_ins_are_throttled_even_with_the_right_password(
+    client, csr, login_limits
+):
+    # given: five wrong passwords for one login
+    for _ in range(5):
         sign_in(client, csr.email, "guess")
     # when
     response = sign_in(client, csr.email)
-    # then
-    assert response.status_code == 200
+    # then: 429 with the wait for machines, the message for people
+    assert response.status_code == 429
+    assert response["Retry-After"] == "300"  # until the first failure leaves the 5-minute window
     assert "Too many failed login attempts" in response.content.decode()
+    assert '<label for="id_login">Email</label>' in response.content.decode()
     assert not is_signed_in(client)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_failures_for_many_logins_from_one_address_throttle_that_address(client, csr, login_limits):
+    # given: ten wrong guesses from one address, each for another login
+    for n in range(10):
+        sign_in(client, f"guess-{n}@example.com", "guess")
+    # when
+    response = sign_in(client, csr.email)
+    # then: the per-address window is a minute
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    assert not is_signed_in(client)
+
+
+def test_retry_after_counts_down_as_failures_leave_the_window(client, csr, login_limits):
+    # given: five failures, the first 100 seconds ago
+    with time_machine.travel(NOW, tick=False) as clock:
+        for _ in range(5):
+            sign_in(client, csr.email, "guess")
+            clock.shift(25)
+        # when: 100 s after the first failure (which leaves the window at +300 s)
+        response = sign_in(client, csr.email)
+    # then
+    assert response.status_code == 429
+    assert response["Retry-After"] == "175"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_throttled_address_and_login_do_not_lock_out_someone_else(
+    client, csr, supervisor, login_limits
+):
+    # given: the address 198.51.100.7 and the CSR's login are both throttled
+    for _ in range(10):
+        sign_in(client, csr.email, "guess", REMOTE_ADDR="198.51.100.7")
+    assert sign_in(client, csr.email, REMOTE_ADDR="198.51.100.7").status_code == 429
+    # when: the supervisor signs in from another address
+    other = Client(REMOTE_ADDR="203.0.113.20")
+    response = sign_in(other, supervisor.email)
+    # then
+    assert response.status_code == 302
+    assert is_signed_in(other)
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("trusted_proxies", "locked_out"),
+    [
+        pytest.param(1, False, id="behind a trusted proxy, each client is counted on its own"),
+        pytest.param(0, True, id="untrusted, a forged X-Forwarded-For changes nothing"),
+    ],
+)
+def test_throttling_counts_the_client_behind_trusted_proxies(
+    client, settings, supervisor, login_limits, trusted_proxies, locked_out
+):
+    # given: ten failures through the proxy 10.0.0.2 from one client
+    settings.TRUSTED_PROXY_COUNT = trusted_proxies
+    through_proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for n in range(10):
+        sign_in(
+            client,
+            f"guess-{n}@example.com",
+            "guess",
+            HTTP_X_FORWARDED_FOR="198.51.100.7",
+            **through_proxy,
+        )
+    # when: another client through the same proxy (or the same one with another header)
+    other = Client()
+    response = sign_in(
+        other, supervisor.email, HTTP_X_FORWARDED_FOR="203.0.113.20", **through_proxy
+    )
+    # then
+    assert (response.status_code == 429) is locked_out
+    assert is_signed_in(other) is not locked_out
 
 
 def test_fewer_failures_than_the_limit_still_let_the_right_password_in(client, csr):

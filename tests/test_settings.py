@@ -22,6 +22,8 @@ _CLEARED = {
     "SECURE_HSTS_SECONDS",
     "DB_CONN_MAX_AGE",
     "DJANGO_SETTINGS_MODULE",
+    "TRUSTED_PROXY_COUNT",
+    "MFA_REQUIRED_ROLES",
 }
 
 
@@ -75,6 +77,8 @@ def test_deployment_checks_fail_without_a_real_secret_key():
         ("DEBUG", "maybe", "DEBUG must be a boolean"),
         ("DB_CONN_MAX_AGE", "abc", "DB_CONN_MAX_AGE must be an integer"),
         ("HTTPS_ONLY", "sometimes", "HTTPS_ONLY must be a boolean"),
+        ("TRUSTED_PROXY_COUNT", "-1", "TRUSTED_PROXY_COUNT must be at least 0"),
+        ("MFA_REQUIRED_ROLES", "csr,janitor", "MFA_REQUIRED_ROLES may list only admin, csr"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(name, value, message):
@@ -84,3 +88,43 @@ def test_a_bad_value_stops_start_up_naming_the_variable(name, value, message):
     assert result.returncode != 0
     assert "django.core.exceptions.ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+def settings_printed(*names, **variables):
+    code = "from django.conf import settings as s; print(" + ", ".join(names) + ")"
+    result = manage("shell", "--no-imports", "-c", code, **variables)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"), [({}, "0 0 0"), ({"TRUSTED_PROXY_COUNT": "2"}, "2 2 2")]
+)
+def test_the_trusted_proxy_count_reaches_sign_in_and_api_throttling(variables, expected):
+    # when
+    printed = settings_printed(
+        "s.TRUSTED_PROXY_COUNT",
+        "s.ALLAUTH_TRUSTED_PROXY_COUNT",
+        "s.REST_FRAMEWORK['NUM_PROXIES']",
+        **variables,
+    )
+    # then
+    assert printed == expected
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({}, "['csr', 'supervisor', 'admin']"),  # staff, unless the operator says otherwise
+        ({"MFA_REQUIRED_ROLES": ""}, "[]"),
+        (
+            {"MFA_REQUIRED_ROLES": "csr, Supervisor,ADMIN,reseller"},
+            "['csr', 'supervisor', 'admin', 'reseller']",
+        ),
+    ],
+)
+def test_the_roles_that_need_two_factor_sign_in_come_from_the_environment(variables, expected):
+    # when
+    printed = settings_printed("s.MFA_REQUIRED_ROLES", **variables)
+    # then
+    assert printed == expected

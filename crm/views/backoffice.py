@@ -27,6 +27,7 @@ from common.errors import ApplicationError
 from common.permissions import CommonPerm
 from common.roles import BACKOFFICE, CONSOLE, api_key_grantable, permissions_from_names
 from crm.reports import backoffice_overview
+from crm.views import staff
 from partners.backoffice import partner_list
 
 AUDIT_PAGE_SIZE = 50
@@ -212,4 +213,11 @@ urlpatterns = [
     path("api-keys/new/", api_key_create, name="api-key-create"),
     path("api-keys/<uuid:public_id>/revoke/", api_key_revoke, name="api-key-revoke"),
     path("audit/", audit_log, name="audit-log"),
+    # Supervisors open this one from the console, like the audit log.
+    path("staff/", staff.staff_list, name="staff-list"),
+    path(
+        "staff/<uuid:public_id>/reset-two-factor/",
+        staff.staff_two_factor_reset,
+        name="staff-two-factor-reset",
+    ),
 ]
