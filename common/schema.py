@@ -54,12 +54,17 @@ class CurrencyFieldExtension(OpenApiSerializerFieldExtension):
         return {"type": "string", "pattern": "^[A-Z]{3}$", "example": "GBP"}
 
 
+# Marks a parameter's schema whose value, though it matches the schema, a business rule may
+# still refuse (422), e.g. a phone number that is not a valid number of the operator's country.
+RULE_CHECKED = "x-checked-by-rule"
+
+
 def schema_document_error_statuses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """drf-spectacular post-processing hook: every operation documents every error status the
     shared plumbing can answer, in the one error shape, so no answer is undocumented:
     401/403/406/429 everywhere, 404 where a path names an object or a list pages, 400 where
     there is any parameter or body to get wrong, 413/415/422 where there is a body, 422 where
-    an Idempotency-Key may be reused."""
+    an Idempotency-Key may be reused or a list filter checked by a rule."""
     from common.api import ERROR_MEANINGS
 
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -69,6 +74,7 @@ def schema_document_error_statuses(result: dict[str, Any], **kwargs: Any) -> dic
             "description": "Seconds to wait before trying again.",
         }
     }
+    components = result.get("components", {}).get("schemas", {})
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
@@ -83,6 +89,14 @@ def schema_document_error_statuses(result: dict[str, Any], **kwargs: Any) -> dic
                 statuses.add(400)
             if has_body:
                 statuses |= {413, 415, 422}
+                body = operation["requestBody"]
+                schema = body["content"].get("application/json", {}).get("schema", {})
+                if "$ref" in schema:
+                    schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+                if "oneOf" in schema or schema.get("required"):
+                    body["required"] = True  # a body with required fields cannot be left out
+            if any(RULE_CHECKED in parameter.get("schema", {}) for parameter in parameters):
+                statuses.add(422)  # a filter shaped right that a rule refuses (msisdn)
             if "Idempotency-Key" in names:
                 statuses.add(422)
             responses = operation.setdefault("responses", {})

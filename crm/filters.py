@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 
 from common.filters import RULE, UtcIsoDateTimeFilter
+from common.schema import RULE_CHECKED
 from crm.models import Account, Customer, Subscriber
 from crm.selectors import customer_qs_name_prefix
 from crm.validators import msisdn_clean
@@ -48,7 +49,13 @@ class MsisdnFormField(forms.CharField):
             raise forms.ValidationError(exc.messages[0], code=RULE) from None
 
 
-@extend_schema_field({"type": "string", "pattern": MSISDN_QUERY_PATTERN})
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": MSISDN_QUERY_PATTERN,
+        RULE_CHECKED: "A valid mobile number of the operator's country; 422 otherwise.",
+    }
+)
 class MsisdnFilter(django_filters.CharFilter):
     field_class = MsisdnFormField
 
