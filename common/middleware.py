@@ -18,6 +18,16 @@ _BODY_HEADERS = frozenset(
 )
 
 
+# The codes DRF gives the same statuses, so an answer re-shaped here reads like one from a view.
+_CODES = {
+    HTTPStatus.FORBIDDEN: "permission_denied",
+    HTTPStatus.METHOD_NOT_ALLOWED: "method_not_allowed",
+    HTTPStatus.NOT_ACCEPTABLE: "not_acceptable",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    HTTPStatus.TOO_MANY_REQUESTS: "throttled",
+}
+
+
 class ApiErrorShapeMiddleware:
     """Every answer under /api/ is JSON in the one error shape, whatever goes wrong before or
     around the views: a body over settings.DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 413
@@ -44,9 +54,13 @@ class ApiErrorShapeMiddleware:
         content_type = response.get("Content-Type", "")
         if response.status_code >= 400 and not content_type.startswith("application/json"):
             status = HTTPStatus(response.status_code)
-            answer = error_response(
-                f"{status.phrase}.", status.phrase.lower().replace(" ", "_"), status
-            )
+            message, code = f"{status.phrase}.", _CODES.get(status, status.phrase)
+            if status == HTTPStatus.TOO_MANY_REQUESTS and "Retry-After" in response:
+                message = (
+                    "Request was throttled. Expected available in "
+                    f"{response['Retry-After']} seconds."
+                )
+            answer = error_response(message, code.lower().replace(" ", "_"), status)
             # Keep what the other layers said (security headers, Retry-After, Vary).
             for name, value in response.items():
                 if name.lower() not in _BODY_HEADERS:

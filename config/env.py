@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import overload
 
@@ -82,3 +83,17 @@ def env_subset(name: str, default: list[str], choices: set[str]) -> list[str]:
             f"{name} may list only {', '.join(sorted(choices))}, not {', '.join(unknown)}"
         )
     return values
+
+
+_RATE = re.compile(r"^([1-9][0-9]*)/(second|minute|hour|day|s|m|h|d)$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as `120/minute` (the period may be second, minute, hour or day)."""
+    value = os.environ.get(name, default).strip().lower()
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 120/minute (per second, minute, hour or day), "
+            f"not {value!r}"
+        )
+    return value

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_choice, env_int, env_list, env_secret, env_str, env_subset
+from config.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_rate,
+    env_secret,
+    env_str,
+    env_subset,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -286,7 +295,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["common.parsers.SafeJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "common.throttles.ApiAnonThrottle",
+        "common.throttles.ApiUserThrottle",
+    ],
 }
+# Requests per caller: an API key or a signed-in person, and (without credentials) per client
+# address. Over the rate the API answers 429 with Retry-After.
+API_RATE_USER = env_rate("API_RATE_USER", "3000/minute")
+API_RATE_ANONYMOUS = env_rate("API_RATE_ANONYMOUS", "120/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "TeleCRM API",
     "DESCRIPTION": "Customers, accounts, subscribers, the product catalog and orders of a "
