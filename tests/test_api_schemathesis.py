@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,9 @@ def _config(tmp_path: Path, ids: dict[str, str]) -> Path:
 
 
 def _run(live_server: Any, tmp_path: Path, config: Path, *headers: str) -> None:
+    # Django's test server writes an answer's headers and body in two packets; without
+    # TCP_NODELAY (which accepted sockets inherit) each exchange waits out a delayed ACK.
+    live_server.thread.httpd.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     command = [
         str(ST),
         "--config-file",
