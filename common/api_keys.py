@@ -18,6 +18,7 @@ from uuid import UUID
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from rest_framework import authentication, exceptions
@@ -131,13 +132,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     keyword = "Api-Key"
 
-    def authenticate(self, request: Request) -> tuple[UserLike, ApiKey] | None:
+    @classmethod
+    def secret_of(cls, request: HttpRequest | Request) -> str:
+        """The key a request carries, or "" when it carries none (then the session decides)."""
         header = request.META.get("HTTP_AUTHORIZATION", "")
-        secret = ""
-        if header.startswith(f"{self.keyword} "):
-            secret = header[len(self.keyword) + 1 :].strip()
-        elif request.META.get("HTTP_X_API_KEY"):
-            secret = request.META["HTTP_X_API_KEY"].strip()
+        if header.startswith(f"{cls.keyword} "):
+            return header[len(cls.keyword) + 1 :].strip()
+        return request.META.get("HTTP_X_API_KEY", "").strip()
+
+    def authenticate(self, request: Request) -> tuple[UserLike, ApiKey] | None:
+        secret = self.secret_of(request)
         if not secret:
             return None
         key = api_key_authenticate(secret)

@@ -43,10 +43,10 @@ API_MESSAGE = (
 
 
 def _calls_with_api_key(request: HttpRequest) -> bool:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    return header.startswith(f"{ApiKeyAuthentication.keyword} ") or bool(
-        request.META.get("HTTP_X_API_KEY")
-    )
+    # Only the API takes keys, and a request carrying one is answered as the key's machine user
+    # or refused (401): the session behind it is never used. A page ignores the header, and an
+    # empty key falls back to the session, so neither skips the gate.
+    return request.path.startswith(API_PREFIX) and bool(ApiKeyAuthentication.secret_of(request))
 
 
 def _always_open(request: HttpRequest) -> bool:

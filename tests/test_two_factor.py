@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from common.api_keys import api_key_issue
@@ -189,6 +190,39 @@ def test_api_keys_are_never_stopped(gate_on, csr, admin):
     responses = [alone.get(API_URL), beside_session.get(API_URL)]
     # then
     assert [response.status_code for response in responses] == [200, 200]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_AUTHORIZATION": "Api-Key "},
+        {"HTTP_AUTHORIZATION": "Api-Key    "},
+        {"HTTP_X_API_KEY": " "},
+    ],
+    ids=["empty-authorization", "blank-authorization", "blank-x-api-key"],
+)
+def test_an_empty_api_key_header_does_not_skip_the_gate(client, gate_on, csr, headers):
+    # given: a gated person's session, with a key header that carries no key
+    client.force_login(csr)
+    # when
+    page = client.get("/console/", **headers)
+    listing = client.get(API_URL, **headers)
+    # then
+    assert page.status_code == 302
+    assert page["Location"] == reverse("mfa_activate_totp")
+    assert listing.status_code == 403
+    assert listing.json()["code"] == "two_factor_required"
+
+
+def test_a_key_header_on_a_page_does_not_skip_the_gate(client, gate_on, csr, admin):
+    # given: a real key, sent to a page (pages never take keys: the session is used)
+    _, secret = api_key_issue(actor=admin, name="Mediation", permissions=["crm.view_any_customer"])
+    client.force_login(csr)
+    # when
+    page = client.get("/console/", HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    # then
+    assert page.status_code == 302
+    assert page["Location"] == reverse("mfa_activate_totp")
 
 
 @pytest.mark.parametrize(
