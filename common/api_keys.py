@@ -135,10 +135,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     @classmethod
     def secret_of(cls, request: HttpRequest | Request) -> str:
         """The key a request carries, or "" when it carries none (then the session decides)."""
-        header = request.META.get("HTTP_AUTHORIZATION", "")
+        header = str(request.META.get("HTTP_AUTHORIZATION", ""))
         if header.startswith(f"{cls.keyword} "):
             return header[len(cls.keyword) + 1 :].strip()
-        return request.META.get("HTTP_X_API_KEY", "").strip()
+        return str(request.META.get("HTTP_X_API_KEY", "")).strip()
 
     def authenticate(self, request: Request) -> tuple[UserLike, ApiKey] | None:
         secret = self.secret_of(request)
