@@ -19,7 +19,6 @@ than the 20 s budget for a million records on this machine).
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import logging
 from collections import Counter
@@ -139,10 +138,12 @@ def partitions_forget() -> None:
 # --- reading files -------------------------------------------------------------------------------
 
 
-def text_lines(binary: IO[bytes]) -> Iterator[str]:
-    """Decode line by line; bytes that are not UTF-8 become U+FFFD rather than stopping the
-    file (the row is still kept, with its reason if it cannot be used)."""
-    return iter(io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline=""))
+def text_lines(binary: IO[bytes], count: int) -> Iterator[str]:
+    """`count` lines decoded one at a time; bytes that are not UTF-8 become U+FFFD rather
+    than stopping the file (the row is still kept, with its reason if it cannot be used).
+    The file stays open: the caller owns it."""
+    for raw in itertools.islice(binary, count):
+        yield raw.decode("utf-8", "replace")
 
 
 def chunks_plan(
@@ -204,7 +205,7 @@ def parser_options(batch: UsageBatch) -> dict[str, Any]:
 def chunk_records(batch: UsageBatch, chunk: UsageBatchChunk, binary: IO[bytes]) -> Iterator[Record]:
     options = parser_options(batch)
     binary.seek(chunk.offset)
-    lines = itertools.islice(text_lines(binary), chunk.line_count)
+    lines = text_lines(binary, chunk.line_count)
     parse = PARSERS[batch.format]
     return parse(lines, first_line=chunk.first_line, **options)
 
@@ -255,7 +256,10 @@ def _existing(pairs: Sequence[tuple[Any, datetime]]) -> set[tuple[Any, datetime]
             cursor.execute(
                 f"SELECT r.dedup_key, r.started_at FROM unnest(%s::uuid[], %s::timestamptz[]) "
                 f'AS k(key, at) JOIN "{TABLE}" r ON r.dedup_key = k.key AND r.started_at = k.at',
-                [[key for key, _ in pairs], [at for _, at in pairs]],
+                [
+                    array_literal(key for key, _ in pairs),
+                    array_literal(at.isoformat() for _, at in pairs),
+                ],
             )
             found.update(cursor.fetchall())
             return found
@@ -369,7 +373,15 @@ def _batch_count(batch: UsageBatch, tally: ChunkTally) -> None:
 
 
 def _text(value: str) -> str:
-    return value.translate(_ESCAPE)
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPE)
+    return value
+
+
+def array_literal(values: Iterable[object]) -> str:
+    """A PostgreSQL array literal of plain tokens (uuids, numbers, ISO times): passed as one
+    text parameter it costs nothing to send, where a Python list is dumped value by value."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _time(value: datetime | None) -> str:

@@ -28,7 +28,7 @@ import calendar
 import importlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Sum
 
 from billing.models import AllowanceGrant
 from billing.rating.plan import SECOND
@@ -95,20 +95,20 @@ class LineDirectory:
             self.by_msisdn[number] = []
         for identity in identities:
             self.by_imsi[identity] = []
-        rows = Subscriber.objects.filter(
-            Q(msisdn__in=numbers) | Q(imsi__in=identities)
-        ).values_list(
-            "pk",
-            "account_id",
-            "msisdn",
-            "imsi",
-            "status",
-            "status_changed_at",
-            "plan_id",
-            "account__payment_type",
-            "account__currency",
-            "account__bill_cycle_day",
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.id, s.account_id, s.msisdn, s.imsi, s.status, s.status_changed_at, "
+                "s.plan_id, a.payment_type, a.currency, a.bill_cycle_day "
+                "FROM crm_subscriber s JOIN crm_account a ON a.id = s.account_id "
+                + (
+                    "WHERE s.msisdn = ANY(%s::text[]) OR s.imsi = ANY(%s::text[])"
+                    if connection.vendor == "postgresql"
+                    else "WHERE s.msisdn IN (SELECT value FROM json_each(%s)) "
+                    "OR s.imsi IN (SELECT value FROM json_each(%s))"
+                ),
+                _text_arrays(sorted(numbers), sorted(identities)),
+            )
+            rows = cursor.fetchall()
         for row in rows:
             line = Line(*row)
             if line.msisdn in numbers:
@@ -132,6 +132,13 @@ class LineDirectory:
 
     def imsi_at(self, identity: str, moment: datetime) -> Line | None:
         return self._at(self.by_imsi.get(identity), moment)
+
+
+def _text_arrays(*groups: list[str]) -> list[str]:
+    """Lists of plain tokens (digits, "+") as array literals (PostgreSQL) or JSON (SQLite)."""
+    if connection.vendor == "postgresql":
+        return ["{" + ",".join(group) + "}" for group in groups]
+    return [json.dumps(group) for group in groups]
 
 
 def records_guide(records: Sequence[Record], directory: LineDirectory) -> dict[int, Line]:
@@ -256,6 +263,7 @@ class Tariff:
     describe: Callable[..., Any]
     tenant: str = ""
     subject: str = ""
+    categories: Mapping[str, str] = field(default_factory=dict)
 
 
 class TariffResolver(Protocol):
@@ -347,23 +355,24 @@ def grants_lock(subscriber_ids: Iterable[int], since: datetime) -> list[GrantSta
     ids = sorted(set(subscriber_ids))
     if not ids:
         return []
-    rows = (
-        AllowanceGrant.objects.select_for_update(of=("self",))
-        .filter(subscriber_id__in=ids)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=since))
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "subscriber_id",
-            "service",
-            "scope",
-            "zone",
-            "quantity",
-            "used",
-            "valid_from",
-            "valid_until",
+    table = AllowanceGrant._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, subscriber_id, service, scope, zone, quantity, used, valid_from, "
+            f'valid_until FROM "{table}" WHERE subscriber_id IN (SELECT value FROM json_each(%s)) '
+            "AND (valid_until IS NULL OR valid_until > %s) ORDER BY id"
+            if connection.vendor != "postgresql"
+            else "SELECT id, subscriber_id, service, scope, zone, quantity, used, valid_from, "
+            f'valid_until FROM "{table}" WHERE subscriber_id = ANY(%s::bigint[]) '
+            "AND (valid_until IS NULL OR valid_until > %s) ORDER BY id FOR UPDATE",
+            [
+                "{" + ",".join(map(str, ids)) + "}"
+                if connection.vendor == "postgresql"
+                else json.dumps(ids),
+                since,
+            ],
         )
-    )
+        rows = cursor.fetchall()
     return [
         GrantState(pk, sid, service, scope, zone, max(quantity - used, ZERO), start, until)
         for pk, sid, service, scope, zone, quantity, used, start, until in rows
@@ -380,7 +389,10 @@ def grants_consume(used: dict[int, Decimal]) -> None:
             cursor.execute(
                 "UPDATE billing_allowancegrant g SET used = g.used + v.units, updated_at = now() "
                 "FROM unnest(%s::bigint[], %s::numeric[]) AS v(pk, units) WHERE g.id = v.pk",
-                [[pk for pk, _ in items], [units for _, units in items]],
+                [
+                    "{" + ",".join(str(pk) for pk, _ in items) + "}",
+                    "{" + ",".join(str(units) for _, units in items) + "}",
+                ],
             )
         else:
             cursor.executemany(
@@ -436,23 +448,44 @@ def tier_price(
 
 
 def _cumulative(keys: set[tuple[int, str, datetime, datetime]]) -> dict[tuple[Any, ...], Decimal]:
-    """Units already charged per (line, service, period start, period end)."""
+    """Units already charged per (line, service, period start, period end): one query for a
+    chunk's lines, each probe served by the (subscriber_id, started_at) index."""
     if not keys:
         return {}
-    ordered = sorted(keys)
     from billing.usage.models import UsageRecord
 
-    table = UsageRecord._meta.db_table
-    totals: dict[tuple[Any, ...], Decimal] = {}
-    with connection.cursor() as cursor:
+    ordered = sorted(keys)
+    totals: dict[tuple[Any, ...], Decimal] = dict.fromkeys(ordered, ZERO)
+    if connection.vendor != "postgresql":
         for sid, service, since, until in ordered:
-            cursor.execute(
-                f'SELECT COALESCE(SUM(rated_units), 0) FROM "{table}" WHERE subscriber_id = %s '
-                "AND service = %s AND started_at >= %s AND started_at < %s AND status IN "
-                "('rated', 'billed', 'rerated')",
-                [sid, service, since, until],
-            )
-            totals[(sid, service, since, until)] = Decimal(cursor.fetchone()[0])
+            total = UsageRecord.objects.filter(
+                subscriber_id=sid,
+                service=service,
+                started_at__gte=since,
+                started_at__lt=until,
+                status__in=CHARGED_STATUSES,
+            ).aggregate(total=Sum("rated_units"))["total"]
+            totals[(sid, service, since, until)] = total or ZERO
+        return totals
+    table = UsageRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k.sid, k.service, k.since, k.until, COALESCE(SUM(r.rated_units), 0) "
+            "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) "
+            "AS k(sid, service, since, until) "
+            f'LEFT JOIN "{table}" r ON r.subscriber_id = k.sid AND r.started_at >= k.since '
+            "AND r.started_at < k.until AND r.service = k.service "
+            "AND r.status IN ('rated', 'billed', 'rerated') "
+            "GROUP BY k.sid, k.service, k.since, k.until",
+            [
+                [k[0] for k in ordered],
+                [k[1] for k in ordered],
+                [k[2] for k in ordered],
+                [k[3] for k in ordered],
+            ],
+        )
+        for sid, service, since, until, total in cursor.fetchall():
+            totals[(sid, service, since, until)] = Decimal(total)
     return totals
 
 
@@ -644,11 +677,12 @@ def _descriptor(tariff: Tariff, record: Record, left: Decimal) -> Any:
         destination = record.get("apn") or "*any"
     return tariff.describe(
         tenant=tariff.tenant or settings.OPERATOR_NAME,
-        category=service,
+        category=tariff.categories.get(service, "call"),
         subject=tariff.subject,
         destination=destination,
         answer_time=record.get("answered_at") or record["started_at"],
         usage=usage,
+        tor="*" + service,
     )
 
 

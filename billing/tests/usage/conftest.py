@@ -24,6 +24,7 @@ class Call:
     destination: str
     answer_time: datetime
     usage: int
+    tor: str = "*voice"
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class PerUnitEngine:
         for call in calls:
             if call.destination.startswith("99"):
                 results.append(Refused("no_destination"))
-            elif call.category == "voice":
+            elif call.tor == "*voice":
                 seconds = Decimal(call.usage) / SECOND
                 cost = (seconds * Decimal("0.10") / 60).quantize(Decimal("0.0001"), ROUND_UP)
                 results.append(Priced(cost, {"rate": "0.10/min", "seconds": str(seconds)}))
