@@ -29,6 +29,7 @@ compared against CGRateS's accumulated `MaxCostSoFar`, so costs match CGRateS to
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -503,6 +504,7 @@ class RatingEngine:
         self._instants = {key: sorted(values) for key, values in instants.items()}
         self._subjects: dict[tuple[str, str, str], _Subject] = {}
         self._numbers: dict[tuple[str, str], _Match | None] = {}
+        self._routes: dict[tuple[str, str, str, str], tuple[str, _Match, int, int]] = {}
         self._bucket_days: dict[int, int] = {}
         self._day_segments: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
         self._bands: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
@@ -536,15 +538,24 @@ class RatingEngine:
         return self._rate(call)
 
     def rate_many(self, calls: Iterable[CallDescriptor]) -> list[RatingResult | RatingError]:
-        """Rate a batch: each item is a RatingResult or the RatingError of that usage."""
+        """Rate a batch: each item is a RatingResult or the RatingError of that usage.
+
+        The cyclic garbage collector is paused for the batch: results hold no cycles, and its
+        passes over a growing list of results would otherwise cost more than the rating."""
         results: list[RatingResult | RatingError] = []
         append = results.append
         rate = self._rate
-        for call in calls:
-            try:
-                append(rate(call))
-            except RatingError as error:
-                append(error)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for call in calls:
+                try:
+                    append(rate(call))
+                except RatingError as error:
+                    append(error)
+        finally:
+            if collecting:
+                gc.enable()
         return results
 
     # rating
@@ -558,39 +569,52 @@ class RatingEngine:
                 message=f"usage must be a whole number of base units, not {usage!r}",
             )
         answer_time = call.answer_time
-        if getattr(answer_time, "tzinfo", None) is None or not isinstance(answer_time, datetime):
+        try:
+            if answer_time.tzinfo is None:
+                raise AttributeError
+            start = round(answer_time.timestamp() * 1_000_000) * 1000
+        except (AttributeError, TypeError):
             raise RatingError(
                 reason="invalid_answer_time",
                 message="answer time must be a date and time with a time zone",
-            )
+            ) from None
         tor = call.tor
         if tor not in _TOR_SET:
             raise RatingError(
                 reason="invalid_tor", message=f"type of record {tor!r} is not one of {TORS}"
             )
-        start = round(answer_time.timestamp() * 1_000_000) * 1000
-        key = (call.tenant, call.category, call.subject)
-        compiled = self._subjects.get(key)
-        if compiled is None:
-            compiled = self._subject(key)
-        instants = compiled.instants
-        if instants:
-            window = bisect_right(instants, start)
-            if tor == VOICE and window < len(instants) and start + usage > instants[window]:
+        route_key = (call.tenant, call.category, call.subject, call.destination)
+        route = self._routes.get(route_key)
+        if route is not None and route[2] <= start < route[3]:
+            subject, match, _, until = route
+            if tor == VOICE and start + usage > until:  # a rating profile starts mid-call
+                return self._rate_split(call, self._subjects[route_key[:3]], start)
+        else:
+            key = (call.tenant, call.category, call.subject)
+            compiled = self._subjects.get(key)
+            if compiled is None:
+                compiled = self._subject(key)
+            instants = compiled.instants
+            window = bisect_right(instants, start) if instants else 0
+            since = instants[window - 1] if window else _FOREVER
+            until = instants[window] if window < len(instants) else -_FOREVER
+            if tor == VOICE and start + usage > until:
                 return self._rate_split(call, compiled, start)
             chain = compiled.chains[window]
-        else:
-            chain = compiled.chains[0]
-        number = call.destination
-        numbers = self._numbers
-        for subject, plan_id in chain.candidates:  # noqa: B007 (the subject found is kept)
-            match = numbers.get((plan_id, number), _UNKNOWN)
-            if match is _UNKNOWN:
-                match = self._number_match(plan_id, number)
-            if match is not None:
-                break
-        else:
-            raise self._unrated(chain, call)
+            number = call.destination
+            numbers = self._numbers
+            for subject, plan_id in chain.candidates:  # noqa: B007 (the subject found is kept)
+                match = numbers.get((plan_id, number), _UNKNOWN)
+                if match is _UNKNOWN:
+                    match = self._number_match(plan_id, number)
+                if match is not None:
+                    break
+            else:
+                raise self._unrated(chain, call)
+            # the resolution holds for this activation window: remember it with its bounds
+            if len(self._routes) >= _MEMO_LIMIT:
+                self._routes.clear()
+            self._routes[route_key] = (subject, match, since, until)
         assert isinstance(match, _Match)
         table = match.table
         bands = self._bands.get((table.shape, start // _BUCKET_NS))
@@ -602,7 +626,7 @@ class RatingEngine:
         if winner < 0:
             raise self._no_band(match, start)
         if tor == VOICE and start + usage > starts[index + 1]:
-            return self._rate_split(call, compiled, start)
+            return self._rate_split(call, self._subjects[route_key[:3]], start)
         interval = table.intervals[winner]
         memo_key = (interval.price_key, usage)
         rated = self._memo.get(memo_key)
