@@ -114,6 +114,7 @@ class _Interval:
         "group_starts",
         "max_cost",
         "max_cost_num",
+        "memo",
         "month_days",
         "months",
         "multipliers",
@@ -155,6 +156,7 @@ class _Interval:
         self.month_days = frozenset(timing.month_days)
         self.week_days = frozenset(7 if d == 0 else d for d in timing.week_days)
         self.price_key = uid  # intervals that price alike share it (set by the engine)
+        self.memo: dict[int, _Rated] = {}  # usage -> its cost, shared by the price_key
         self.prepare(None)
 
     def applies_on(self, day: date) -> bool:
@@ -193,10 +195,11 @@ class _Interval:
 class _Table:
     """The rate intervals of one destination in one rating plan."""
 
-    __slots__ = ("intervals", "shape", "uid")
+    __slots__ = ("bands", "intervals", "shape", "uid")
 
     def __init__(self, uid: int) -> None:
         self.uid = uid
+        self.bands: dict[int, tuple[list[int], list[int]]] = {}  # by 15-minute bucket
         self.shape = 0  # tables with the same timings and weights share their day bands
         self.intervals: list[_Interval] = []
 
@@ -507,8 +510,8 @@ class RatingEngine:
         self._routes: dict[tuple[str, str, str, str], tuple[str, _Match, int, int]] = {}
         self._bucket_days: dict[int, int] = {}
         self._day_segments: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
-        self._bands: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
         prices: dict[tuple[object, ...], int] = {}
+        memos: dict[int, dict[int, _Rated]] = {}
         for tables in self._tables.values():
             for table in tables.values():
                 for interval in table.intervals:
@@ -524,12 +527,12 @@ class RatingEngine:
                         ),
                         len(prices),
                     )
+                    interval.memo = memos.setdefault(interval.price_key, {})
         shapes: dict[tuple[tuple[str, Decimal], ...], int] = {}
         for tables in self._tables.values():
             for table in tables.values():
                 shape = tuple((i.timing.id, i.weight) for i in table.intervals)
                 table.shape = shapes.setdefault(shape, len(shapes))
-        self._memo: dict[tuple[int, int], _Rated] = {}
 
     # public API
 
@@ -584,6 +587,7 @@ class RatingEngine:
                 reason="invalid_tor", message=f"type of record {tor!r} is not one of {TORS}"
             )
         route_key = (call.tenant, call.category, call.subject, call.destination)
+        match: _Match | None
         route = self._routes.get(route_key)
         if route is not None and route[2] <= start < route[3]:
             subject, match, _, until = route
@@ -614,10 +618,11 @@ class RatingEngine:
             # the resolution holds for this activation window: remember it with its bounds
             if len(self._routes) >= _MEMO_LIMIT:
                 self._routes.clear()
+            assert match is not None
             self._routes[route_key] = (subject, match, since, until)
         assert isinstance(match, _Match)
         table = match.table
-        bands = self._bands.get((table.shape, start // _BUCKET_NS))
+        bands = table.bands.get(start // _BUCKET_NS)
         if bands is None:
             bands = self._segments(table, start)
         starts, winners = bands
@@ -628,12 +633,12 @@ class RatingEngine:
         if tor == VOICE and start + usage > starts[index + 1]:
             return self._rate_split(call, self._subjects[route_key[:3]], start)
         interval = table.intervals[winner]
-        memo_key = (interval.price_key, usage)
-        rated = self._memo.get(memo_key)
+        memo = interval.memo
+        rated = memo.get(usage)
         if rated is None:
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            rated = self._memo[memo_key] = self._quick(interval, usage)
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            rated = memo[usage] = self._quick(interval, usage)
         return RatingResult(call, subject, match, rated, interval)
 
     def _resolve(self, chain: _Chain, call: CallDescriptor) -> tuple[str, _Match]:
@@ -865,9 +870,9 @@ class RatingEngine:
         segments = self._day_segments.get(key)
         if segments is None:
             segments = self._day_segments[key] = self._build_day(table, ordinal)
-        if len(self._bands) >= _MEMO_LIMIT:
-            self._bands.clear()
-        self._bands[(table.shape, instant // _BUCKET_NS)] = segments
+        if len(table.bands) >= _MEMO_LIMIT:
+            table.bands.clear()
+        table.bands[instant // _BUCKET_NS] = segments
         return segments
 
     def _build_day(self, table: _Table, ordinal: int) -> tuple[list[int], list[int]]:
