@@ -154,25 +154,24 @@ def _plan(prices: Prices) -> TariffPlan:
     for index, band in enumerate(bands):
         rates.append(_voice(f"RT_MOBILE_{band}", prices.mobile[index], prices.connect))
         rates.append(_voice(f"RT_LANDLINE_{band}", prices.landline[index], prices.connect))
-        common = {"rounding_method": ROUNDING_HALF_UP, "rounding_decimals": 4}
         dr = f"DR_{band}"
         destination_rates += [
-            DestinationRate(dr, "GB_ONNET", "RT_ONNET", **common),
-            DestinationRate(dr, "GB_MOBILE", f"RT_MOBILE_{band}", **common),
+            DestinationRate(dr, "GB_ONNET", "RT_ONNET", ROUNDING_HALF_UP),
+            DestinationRate(dr, "GB_MOBILE", f"RT_MOBILE_{band}", ROUNDING_HALF_UP),
             DestinationRate(
                 dr,
                 "GB_LANDLINE",
                 f"RT_LANDLINE_{band}",
+                rounding_method=ROUNDING_HALF_UP,
                 max_cost=Decimal(prices.landline_weekend_cap) if band == "WEEKEND" else Decimal(0),
                 max_cost_strategy=MAX_COST_FREE if band == "WEEKEND" else "",
-                **common,
             ),
-            DestinationRate(dr, "GB_NATIONAL", f"RT_LANDLINE_{band}", **common),
-            DestinationRate(dr, "GB_FREEPHONE", "RT_FREE", **common),
-            DestinationRate(dr, "GB_PREMIUM", "RT_PREMIUM", **common),
-            DestinationRate(dr, "INTL_EU", "RT_EU", **common),
-            DestinationRate(dr, "INTL_US", "RT_US", **common),
-            DestinationRate(dr, "INTL_ROW", "RT_ROW", **common),
+            DestinationRate(dr, "GB_NATIONAL", f"RT_LANDLINE_{band}", ROUNDING_HALF_UP),
+            DestinationRate(dr, "GB_FREEPHONE", "RT_FREE", ROUNDING_HALF_UP),
+            DestinationRate(dr, "GB_PREMIUM", "RT_PREMIUM", ROUNDING_HALF_UP),
+            DestinationRate(dr, "INTL_EU", "RT_EU", ROUNDING_HALF_UP),
+            DestinationRate(dr, "INTL_US", "RT_US", ROUNDING_HALF_UP),
+            DestinationRate(dr, "INTL_ROW", "RT_ROW", ROUNDING_HALF_UP),
         ]
     destination_rates += [
         DestinationRate("DR_SMS", ANY, "RT_SMS", ROUNDING_HALF_UP, 4),
