@@ -30,6 +30,8 @@ MAX_COST_STRATEGIES = ("", MAX_COST_FREE, MAX_COST_DISCONNECT)
 ANY = "*any"
 ANY_DESTINATION = "*any"  # a destination-rate row may bind to every number
 
+TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]")
+
 
 class PlanError(ValueError):
     """The plan is inconsistent; `where` names the table and row, `reason` is machine-readable."""
@@ -72,7 +74,9 @@ class Timing:
 
     Empty tuples mean any; `week_days` are ISO weekday numbers (Monday 1 … Sunday 7, with 0
     accepted for Sunday as CGRateS does); `start_time` is "HH:MM:SS" or "" (from midnight).
-    `dates` lists holidays ("YYYY-MM-DD") that the band is limited to, if any.
+    A holiday is a band limited to its `months` and `month_days` (and `years`, if one-off).
+    `end_time` ("HH:MM:SS", exclusive) ends the band before midnight, as CGRateS's
+    "start;end" Time column does; "" runs it to midnight.
     """
 
     id: str
@@ -81,6 +85,7 @@ class Timing:
     month_days: tuple[int, ...] = ()
     week_days: tuple[int, ...] = ()
     start_time: str = ""
+    end_time: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +148,14 @@ class TariffPlan:
                         f"prefix {prefix!r} is not a number prefix",
                         where=f"Destinations {destination.id}",
                         reason="bad_prefix",
+                    )
+        for timing in self.timings:
+            for value in (timing.start_time, timing.end_time):
+                if value and not TIME_OF_DAY.fullmatch(value):
+                    raise PlanError(
+                        f"time {value!r} is not HH:MM:SS",
+                        where=f"Timings {timing.id}",
+                        reason="bad_time",
                     )
         for rate in self.rates:
             if not rate.slots:
@@ -210,6 +223,7 @@ class TariffPlan:
                     "month_days": list(t.month_days),
                     "week_days": list(t.week_days),
                     "start_time": t.start_time,
+                    "end_time": t.end_time,
                 }
                 for t in self.timings
             ],
@@ -286,6 +300,7 @@ class TariffPlan:
                         month_days=tuple(int(v) for v in t.get("month_days", [])),
                         week_days=tuple(int(v) for v in t.get("week_days", [])),
                         start_time=str(t.get("start_time", "")),
+                        end_time=str(t.get("end_time", "")),
                     )
                     for t in data.get("timings", [])
                 ),
