@@ -10,11 +10,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Case, Count, Prefetch, QuerySet, When
 from django.shortcuts import get_object_or_404
 
+from billing.rating.cgrates import tariff_plan_zip
+from billing.rating.engine import RatingEngine
 from billing.rating.models import Category, Tariff, TariffVersion, TariffVersionEvent
-from billing.rating.plan import SECOND
+from billing.rating.plan import SECOND, TariffPlan
+from orders.catalog.models import PricePlan
 
 KEY_SEPARATOR = "|"
 KB = 1024
@@ -57,6 +61,27 @@ def row_key(section: str, row: Mapping[str, Any]) -> str:
 
 def tariff_list() -> QuerySet[Tariff]:
     return Tariff.objects.annotate(version_count=Count("versions")).order_by("code")
+
+
+def tariff_of_plan(code: str) -> Tariff | None:
+    """The tariff of the plan code's version on sale (else its newest version); None when the
+    plan does not exist or has no tariff."""
+    plan = (
+        PricePlan.objects.filter(code=code)
+        .select_related("tariff")
+        .order_by(Case(When(status=PricePlan.Status.PUBLISHED, then=0), default=1), "-version")
+        .first()
+    )
+    return plan.tariff if plan is not None else None
+
+
+def plan_codes_with_tariff() -> list[tuple[str, str]]:
+    """(plan code, plan name) of every plan that refers to a tariff."""
+    names: dict[str, str] = {}
+    rows = PricePlan.objects.exclude(tariff=None).order_by("code", "-version")
+    for code, name in rows.values_list("code", "name"):
+        names.setdefault(code, name)
+    return sorted(names.items())
 
 
 def tariff_codes() -> list[tuple[str, str]]:
@@ -206,3 +231,37 @@ def tariff_version_tables(version: TariffVersion) -> dict[str, list[dict[str, An
             rows.append(shown)
         tables[section] = rows
     return tables
+
+
+# --- engines and exports ------------------------------------------------------------------------
+
+_ENGINES: dict[tuple[int, int | None], RatingEngine] = {}
+ENGINE_CACHE_SIZE = 64
+
+
+def tariff_engine_for(
+    version: TariffVersion, *, cgrates_decimals: int | None = None
+) -> RatingEngine:
+    """The rating engine of a published version, built once per process and kept: a published
+    version never changes, so its engine (prefix tables, bands, memoised results) stays right.
+    A draft is built afresh every time (it changes under edit)."""
+    key = (version.pk, cgrates_decimals)
+    published = version.status != TariffVersion.Status.DRAFT
+    if published and (engine := _ENGINES.get(key)) is not None:
+        return engine
+    engine = RatingEngine(
+        TariffPlan.from_dict(version.content),
+        time_zone=settings.TIME_ZONE,
+        cgrates_decimals=cgrates_decimals,
+    )
+    if published:
+        if len(_ENGINES) >= ENGINE_CACHE_SIZE:
+            _ENGINES.pop(next(iter(_ENGINES)))
+        _ENGINES[key] = engine
+    return engine
+
+
+def tariff_version_export(version: TariffVersion) -> tuple[str, bytes]:
+    """The version as a zip of a CGRateS tariff-plan folder: (file name, content)."""
+    content = tariff_plan_zip(TariffPlan.from_dict(version.content))
+    return f"{version.tariff.code}-v{version.number}-cgrates.zip", content

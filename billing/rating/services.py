@@ -14,12 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from billing.rating.cgrates import read_tariff_plan_zip
+from billing.rating.engine import DATA, MMS, SMS, VOICE, CallDescriptor, RatingError
 from billing.rating.models import TENANT, Category, Tariff, TariffVersion, TariffVersionEvent
 from billing.rating.plan import (
     ANY,
@@ -29,9 +31,16 @@ from billing.rating.plan import (
     PlanError,
     TariffPlan,
 )
-from billing.rating.selectors import KEY_SEPARATOR, Section, row_key
+from billing.rating.selectors import (
+    KEY_SEPARATOR,
+    Section,
+    row_key,
+    tariff_engine_for,
+    tariff_version_in_force,
+)
 from common.audit import audit_record, changes_created, snapshot
 from common.errors import ApplicationError, FieldErrors, InvalidTransition
+from common.money import Money
 from common.parsing import (
     amount_parse,
     currency_parse,
@@ -735,3 +744,118 @@ def tariff_version_retire(*, version: TariffVersion, actor: UserLike, reason: st
         new_status=version.status,
     )
     return version
+
+
+@transaction.atomic
+def tariff_import_cgrates(
+    *, tariff: Tariff, actor: UserLike, archive: IO[bytes] | bytes, reason: str
+) -> TariffVersion:
+    """A new draft of `tariff` holding the tariff plan of an uploaded CGRateS folder (zipped),
+    so an operator migrating from CGRateS can check its costs here before publishing. A file
+    that cannot be read is refused whole, naming the file, line and column."""
+    reason = reason_parse(reason)
+    try:
+        plan = read_tariff_plan_zip(archive)
+    except PlanError as error:
+        raise ApplicationError(
+            f"The CGRateS tariff plan was not imported: {error}",
+            code="invalid_plan",
+            fields={"archive": [str(error)]},
+        ) from None
+    return _new_draft(
+        tariff,
+        actor=actor,
+        content=plan.to_dict(),
+        action="imported",
+        summary=(
+            f"Imported from CGRateS: {len(plan.destinations)} destinations, {len(plan.rates)} "
+            f"rates, {len(plan.rating_profiles)} rating profiles."
+        ),
+        reason=reason,
+    )
+
+
+# --- what would this cost ---------------------------------------------------------------------
+
+TYPE_OF_RECORD: dict[str, str] = {
+    Category.CALL: VOICE,
+    Category.SMS: SMS,
+    Category.MMS: MMS,
+    Category.DATA: DATA,
+}
+
+
+# The largest usage a quote rates (a call is split at every band change: bound the work).
+QUOTE_LIMITS: dict[str, tuple[int, str]] = {
+    Category.CALL: (48 * 3600 * SECOND, "48 hours"),
+    Category.SMS: (1000, "1,000 messages"),
+    Category.MMS: (1000, "1,000 messages"),
+    Category.DATA: (1024**4, "1 TB"),
+}
+QUOTE_YEARS = (1970, 2100)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    cost: Money
+    version: TariffVersion
+    result: dict[str, Any]  # RatingResult.to_dict(): subject used, destination, trace …
+
+
+def rating_quote(
+    *,
+    tariff: Tariff,
+    category: str,
+    destination: str,
+    answer_time: datetime,
+    usage: int,
+    subject: str = ANY,
+    cgrates_decimals: int | None = None,
+) -> Quote:
+    """What a usage would cost on `tariff` at `answer_time`: rated by the version in force then,
+    exactly as usage is rated. No version in force, an unknown subject or destination is an
+    error with its reason, never a zero cost."""
+    if category not in TYPE_OF_RECORD:
+        raise ApplicationError(
+            "The quote was not made.",
+            fields={"category": [f"Use one of {', '.join(Category.values)}."]},
+        )
+    if timezone.is_naive(answer_time):
+        raise ApplicationError(
+            "The quote was not made.", fields={"answer_time": ["Give the time zone."]}
+        )
+    if not QUOTE_YEARS[0] <= answer_time.year <= QUOTE_YEARS[1]:
+        raise ApplicationError(
+            "The quote was not made.",
+            fields={"answer_time": [f"Give a time from {QUOTE_YEARS[0]} to {QUOTE_YEARS[1]}."]},
+        )
+    limit, limit_label = QUOTE_LIMITS[category]
+    if not 0 <= usage <= limit:
+        raise ApplicationError(
+            "The quote was not made.",
+            fields={"usage": [f"A quote rates from nothing up to {limit_label}."]},
+        )
+    version = tariff_version_in_force(tariff=tariff, at=answer_time)
+    if version is None:
+        raise ApplicationError(
+            f"No version of the tariff {tariff.code} is in force at {answer_time.isoformat()}.",
+            code="no_tariff_in_force",
+        )
+    engine = tariff_engine_for(version, cgrates_decimals=cgrates_decimals)
+    call = CallDescriptor(
+        tenant=TENANT,
+        category=category,
+        subject=subject or ANY,
+        destination=destination,
+        answer_time=answer_time,
+        usage=usage,
+        tor=TYPE_OF_RECORD[category],
+    )
+    try:
+        result = engine.rate(call)
+    except RatingError as error:
+        raise ApplicationError(
+            f"Version {version.number} of {tariff.code} cannot rate this: {error.message}.",
+            code=error.reason,
+        ) from None
+    return Quote(Money(result.cost, tariff.currency), version, result.to_dict())

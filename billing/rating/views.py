@@ -8,6 +8,7 @@ Forms parse; one service decides; its field errors land on the form.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
@@ -17,25 +18,33 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from billing.permissions import BillingPerm
 from billing.rating import selectors, services
 from billing.rating.forms import (
     SECTION_FORMS,
+    ImportForm,
     PublishForm,
+    QuoteForm,
     RateForm,
     ReasonForm,
     SectionForm,
     TariffCreateForm,
 )
-from billing.rating.models import Tariff, TariffVersion
-from billing.rating.selectors import Section
+from billing.rating.models import Category, Tariff, TariffVersion
+from billing.rating.plan import ANY, SECOND
+from billing.rating.selectors import MB, Section
 from common.auth import frontend_required, require_perm
 from common.errors import ApplicationError
 from common.forms import service_errors_to_form
 from common.roles import BACKOFFICE
 
 GET_POST = ["GET", "POST"]
+
+
+class HtmxRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
 def _actor(request: HttpRequest) -> Any:
@@ -133,8 +142,9 @@ def tariff_draft(request: HttpRequest, code: str) -> HttpResponse:
         except ApplicationError as exc:
             service_errors_to_form(form, exc)
         else:
-            messages.success(request, f"Draft version {draft.number} was made. Change it, then "
-                             "publish it.")
+            messages.success(
+                request, f"Draft version {draft.number} was made. Change it, then publish it."
+            )
             return redirect(_version_url(draft))
     context = {
         "tariff": tariff,
@@ -143,6 +153,7 @@ def tariff_draft(request: HttpRequest, code: str) -> HttpResponse:
         "explanation": "The latest version is copied into a new draft. Published versions "
         "keep rating calls on their timeline until the draft is published.",
         "button": "Make a draft",
+        "allowed": True,
         "back": _tariff_url(tariff),
     }
     return render(request, "billing/backoffice/confirm.html", context)
@@ -212,7 +223,7 @@ def _aliases(form: SectionForm) -> dict[str, str]:
 
 @require_POST
 @frontend_required(BACKOFFICE)
-def version_row_add(request: HttpRequest, public_id: UUID, section: str) -> HttpResponse:
+def version_row_add(request: HtmxRequest, public_id: UUID, section: str) -> HttpResponse:
     """Add a row from the form under a section's table (htmx swaps the sections back in)."""
     require_perm(request, BillingPerm.MANAGE_TARIFFS)
     version = selectors.tariff_version_get(public_id)
@@ -236,15 +247,16 @@ def version_row_add(request: HttpRequest, public_id: UUID, section: str) -> Http
                 "billing/backoffice/version_detail.html#sections",
                 _version_context(request, version),
             )
-    context = _version_context(request, version, bound=(section, form),
-                               section_errors={section: errors})
+    context = _version_context(
+        request, version, bound=(section, form), section_errors={section: errors}
+    )
     template = "billing/backoffice/version_detail.html"
     return render(request, f"{template}#sections" if request.htmx else template, context)
 
 
 @require_POST
 @frontend_required(BACKOFFICE)
-def version_row_remove(request: HttpRequest, public_id: UUID, section: str) -> HttpResponse:
+def version_row_remove(request: HtmxRequest, public_id: UUID, section: str) -> HttpResponse:
     require_perm(request, BillingPerm.MANAGE_TARIFFS)
     version = selectors.tariff_version_get(public_id)
     section = _section(section)
@@ -323,8 +335,9 @@ def version_publish(request: HttpRequest, public_id: UUID) -> HttpResponse:
         except ApplicationError as exc:
             service_errors_to_form(form, exc)
         else:
-            messages.success(request, f"Version {version.number} of {version.tariff.code} is "
-                             "published.")
+            messages.success(
+                request, f"Version {version.number} of {version.tariff.code} is published."
+            )
             return redirect(_version_url(version))
     context = {
         "tariff": version.tariff,
@@ -356,8 +369,9 @@ def version_retire(request: HttpRequest, public_id: UUID) -> HttpResponse:
         except ApplicationError as exc:
             service_errors_to_form(form, exc)
         else:
-            messages.success(request, f"Version {version.number} of {version.tariff.code} is "
-                             "retired.")
+            messages.success(
+                request, f"Version {version.number} of {version.tariff.code} is retired."
+            )
             return redirect(_version_url(version))
     context = {
         "tariff": version.tariff,
@@ -373,3 +387,115 @@ def version_retire(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "back": _version_url(version),
     }
     return render(request, "billing/backoffice/confirm.html", context)
+
+
+@frontend_required(BACKOFFICE)
+def version_export(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    require_perm(request, BillingPerm.VIEW_TARIFFS)
+    version = selectors.tariff_version_get(public_id)
+    name, content = selectors.tariff_version_export(version)
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_http_methods(GET_POST)
+@frontend_required(BACKOFFICE)
+def tariff_import(request: HttpRequest, code: str) -> HttpResponse:
+    require_perm(request, BillingPerm.MANAGE_TARIFFS)
+    tariff = selectors.tariff_get(code)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            draft = services.tariff_import_cgrates(
+                tariff=tariff,
+                actor=_actor(request),
+                archive=form.cleaned_data["archive"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+        else:
+            messages.success(
+                request,
+                f"The CGRateS tariff plan is draft version {draft.number}. Check it and its "
+                "costs, then publish it.",
+            )
+            return redirect(_version_url(draft))
+    context = {
+        "tariff": tariff,
+        "form": form,
+        "allowed": True,
+        "title": f"Import a CGRateS tariff plan into {tariff.name}",
+        "explanation": "The zipped folder becomes a new draft version (only one draft exists "
+        "at a time). Its Destinations, Rates, Timings, DestinationRates, RatingPlans and "
+        "RatingProfiles files are read; any other file is ignored. A file that cannot be read "
+        "is refused whole, naming its line and column.",
+        "button": "Import",
+        "back": _tariff_url(tariff),
+    }
+    return render(request, "billing/backoffice/confirm.html", context)
+
+
+def _quote_choices() -> list[tuple[str, str]]:
+    tariffs = [
+        (f"tariff:{code}", f"Tariff {name} ({code})") for code, name in selectors.tariff_codes()
+    ]
+    plans = [
+        (f"plan:{code}", f"Plan {name} ({code})")
+        for code, name in selectors.plan_codes_with_tariff()
+    ]
+    return [*tariffs, *plans]
+
+
+def _usage_units(category: str, unit: str, usage: Decimal) -> int | str:
+    """The usage in the category's base unit, or why it does not fit."""
+    expected = {"call": "seconds", "sms": "messages", "mms": "messages", "data": "mb"}[category]
+    if unit != expected:
+        return f"Give {Category(category).label} usage in {dict(QuoteForm.UNITS)[expected]}."
+    if unit == "seconds":
+        return int(usage * SECOND)
+    if unit == "mb":
+        return int(usage * MB)
+    if usage != usage.to_integral_value():
+        return "Messages are whole numbers."
+    return int(usage)
+
+
+@require_http_methods(GET_POST)
+@frontend_required(BACKOFFICE)
+def tariff_quote(request: HtmxRequest) -> HttpResponse:
+    """What would this cost: rate one call, message or data session as usage is rated."""
+    require_perm(request, BillingPerm.VIEW_TARIFFS)
+    initial: dict[str, Any] = {
+        "answer_time": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)
+    }
+    if code := request.GET.get("tariff"):
+        initial["tariff"] = f"tariff:{code}"
+    form = QuoteForm(request.POST or None, tariff_choices=_quote_choices(), initial=initial)
+    quote = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        kind, _, code = data["tariff"].partition(":")
+        tariff = selectors.tariff_of_plan(code) if kind == "plan" else selectors.tariff_get(code)
+        usage = _usage_units(data["category"], data["unit"], data["usage"])
+        if tariff is None:
+            form.add_error("tariff", "This plan has no tariff: its usage is refused (no_tariff).")
+        elif isinstance(usage, str):
+            form.add_error("unit", usage)
+        else:
+            try:
+                quote = services.rating_quote(
+                    tariff=tariff,
+                    category=data["category"],
+                    destination=data["destination"],
+                    answer_time=data["answer_time"],
+                    usage=usage,
+                    subject=data["subject"] or (code if kind == "plan" else ANY),
+                    cgrates_decimals=data["cgrates_decimals"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, f"{exc.message} (reason: {exc.code})")
+    context = {"form": form, "quote": quote}
+    template = "billing/backoffice/quote.html"
+    return render(request, f"{template}#result" if request.htmx else template, context)
