@@ -168,6 +168,7 @@ class TimingForm(SectionForm):
         help_text="None ticked: every day.",
     )
     start_time = _text("Starts at", required=False, help_text="HH:MM; empty: midnight.")
+    end_time = _text("Ends at", required=False, help_text="HH:MM; empty: at midnight.")
     months = _text("Months", required=False, help_text="e.g. 12; empty: every month.")
     month_days = _text("Days of the month", required=False, help_text="e.g. 25 26 (holidays).")
     years = _text("Years", required=False, help_text="Empty: every year.")
@@ -178,6 +179,7 @@ class TimingForm(SectionForm):
             "id": row["id"],
             "week_days": [str(day) for day in row["week_days"]],
             "start_time": row["start_time"][:5],
+            "end_time": row.get("end_time", "")[:5],
             "months": " ".join(str(v) for v in row["months"]),
             "month_days": " ".join(str(v) for v in row["month_days"]),
             "years": " ".join(str(v) for v in row["years"]),

@@ -237,14 +237,24 @@ def _rate_row(values: Mapping[str, Any], errors: FieldErrors) -> dict[str, Any]:
     return {"id": rate_id, "slots": slots}
 
 
+def _time_of_day(raw: Any, name: str, errors: FieldErrors) -> str:
+    value = str(raw or "").strip()
+    if value == "*asap":
+        return ""
+    if len(value) == 5:
+        value += ":00"
+    if value and not TIME_PATTERN.fullmatch(value):
+        errors.add(name, f"{value!r} is not a time of day; use HH:MM or HH:MM:SS.")
+    return value
+
+
 def _timing_row(values: Mapping[str, Any], errors: FieldErrors) -> dict[str, Any]:
-    start_time = str(values.get("start_time") or "").strip()
-    if start_time in ("*asap", "00:00:00"):
+    start_time = _time_of_day(values.get("start_time"), "start_time", errors)
+    if start_time == "00:00:00":
         start_time = ""
-    if start_time and len(start_time) == 5:
-        start_time += ":00"
-    if start_time and not TIME_PATTERN.fullmatch(start_time):
-        errors.add("start_time", f"{start_time!r} is not a time of day; use HH:MM or HH:MM:SS.")
+    end_time = _time_of_day(values.get("end_time"), "end_time", errors)
+    if start_time and end_time and end_time <= start_time:
+        errors.add("end_time", "The band must end after it starts (empty: at midnight).")
     week_days = _numbers(
         values.get("week_days"), "week_days", errors, minimum=0, maximum=7, what="A week day"
     )
@@ -261,6 +271,7 @@ def _timing_row(values: Mapping[str, Any], errors: FieldErrors) -> dict[str, Any
         ),
         "week_days": sorted({7 if day == 0 else day for day in week_days}),
         "start_time": start_time,
+        "end_time": end_time,
     }
 
 
@@ -582,8 +593,7 @@ def tariff_version_row_save(
             fields={field or "non_field_errors": [message]},
         )
     content = _apply(version.content, section, row, original_key)
-    _check_plan(content, "The row was not saved:")
-    version.content = content
+    version.content = _check_plan(content, "The row was not saved:").to_dict()
     version.save(update_fields=["content", "updated_at"])
     verb = "added" if original_key is None else "changed"
     summary = f"{_describe(section, key)} {verb}."
@@ -604,7 +614,7 @@ def tariff_version_row_remove(
     _require_draft(version)
     content = _apply(version.content, section, None, key)
     try:
-        TariffPlan.from_dict(content)
+        plan = TariffPlan.from_dict(content)
     except PlanError as error:
         message = (
             f"{_describe(section, key)} is still used ({error}); change or remove that row first."
@@ -612,7 +622,7 @@ def tariff_version_row_remove(
         raise ApplicationError(
             message, code="row_in_use", fields={"non_field_errors": [message]}
         ) from None
-    version.content = content
+    version.content = plan.to_dict()
     version.save(update_fields=["content", "updated_at"])
     _event(
         version,
