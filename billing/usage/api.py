@@ -40,8 +40,8 @@ from common.api import ErrorSerializer, ListApi, actor_of, errors, refuse, requi
 from common.filters import blank_query_refuse
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import IdempotencyKeyReused, idempotent
-from common.pagination import CursorPagination
 from common.money import Money
+from common.pagination import CursorPagination
 from common.serializers import MoneySerializer
 
 TAGS = ["usage"]
