@@ -12,12 +12,20 @@ class BillingPerm(StrEnum):
     PUSH_USAGE = "billing.push_usage"
     VIEW_USAGE = "billing.view_usage"
     MANAGE_USAGE = "billing.manage_usage"
+    RERATE_USAGE = "billing.rerate_usage"
+    VIEW_RECONCILIATION = "billing.view_reconciliation"
 
 
 ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
     Role.CSR: [BillingPerm.VIEW_USAGE],
-    Role.SUPERVISOR: [BillingPerm.VIEW_USAGE, BillingPerm.MANAGE_USAGE],
-    Role.ADMIN: [BillingPerm.PUSH_USAGE, BillingPerm.VIEW_USAGE, BillingPerm.MANAGE_USAGE],
+    Role.SUPERVISOR: [BillingPerm.VIEW_USAGE, BillingPerm.MANAGE_USAGE, BillingPerm.RERATE_USAGE],
+    Role.ADMIN: [
+        BillingPerm.PUSH_USAGE,
+        BillingPerm.VIEW_USAGE,
+        BillingPerm.MANAGE_USAGE,
+        BillingPerm.RERATE_USAGE,
+        BillingPerm.VIEW_RECONCILIATION,
+    ],
 }
 
 # Mediation and network systems push usage and read back what became of it.
