@@ -631,3 +631,37 @@ def test_bands_follow_the_clock_across_a_daylight_saving_change():
     # then
     assert after.trace[0]["timing_id"] == "PEAK"
     assert before.trace[0]["timing_id"] == "OFFPEAK_MORNING"
+
+
+@pytest.mark.parametrize("decimals", [None, 2, 5])
+@pytest.mark.parametrize("strategy", ["", "*free", "*disconnect"])
+def test_the_memoised_quick_path_prices_like_the_general_one(decimals, strategy):
+    # given a first-minute block, then 10 s steps from 60 s, then seconds from 300 s
+    rating = engine(
+        one_rate_plan(
+            slot("0.50", increment=60 * SECOND, connect_fee="0.07"),
+            slot("0.35", increment=10 * SECOND, group_start=60 * SECOND),
+            slot("0.013", unit=SECOND, group_start=300 * SECOND),
+            rounding_method="*middle",
+            max_cost="2.5",
+            max_cost_strategy=strategy,
+        ),
+        decimals,
+    )
+    interval = rating._tables["RP"]["*any"].intervals[0]
+    for seconds in [*range(0, 400, 7), 3600]:
+        # when one usage is priced by both paths
+        quick = rating._quick(interval, seconds * SECOND)
+        general = rating._price([(0, seconds * SECOND, interval, "", None)] if seconds else [])
+        # then they agree on everything a result reports
+        assert (
+            quick.cost,
+            quick.usage_rated,
+            quick.max_cost_applied,
+            quick.max_cost_reached,
+        ) == (
+            general.cost,
+            general.usage_rated,
+            general.max_cost_applied,
+            general.max_cost_reached,
+        ), seconds
