@@ -60,6 +60,8 @@ MMS = "*mms"
 DATA = "*data"
 TORS = (VOICE, SMS, MMS, DATA)
 _TOR_SET = frozenset(TORS)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _UNKNOWN: Any = object()
 
 MAX_FALLBACK_DEPTH = 3  # CGRateS's RECURSION_MAX_DEPTH
@@ -572,11 +574,9 @@ class RatingEngine:
                 message=f"usage must be a whole number of base units, not {usage!r}",
             )
         answer_time = call.answer_time
-        try:
-            if answer_time.tzinfo is None:
-                raise AttributeError
-            start = round(answer_time.timestamp() * 1_000_000) * 1000
-        except (AttributeError, TypeError):
+        try:  # a naive time (or not a time) cannot be subtracted from an aware one
+            start = (answer_time - _EPOCH) // _MICROSECOND * 1000
+        except TypeError:
             raise RatingError(
                 reason="invalid_answer_time",
                 message="answer time must be a date and time with a time zone",
@@ -1082,4 +1082,4 @@ def _seconds_of_day(text: str) -> int:
 
 
 def _ns(moment: datetime) -> int:
-    return round(moment.timestamp() * 1_000_000) * 1000
+    return (moment - _EPOCH) // _MICROSECOND * 1000
