@@ -40,6 +40,7 @@ from billing.usage.parsers import (
     Numbers,
     Record,
     dedup_key,
+    future_limit,
     record_check,
     zone_named,
 )
@@ -221,8 +222,9 @@ def records_prepare(
     source = context.batch.source_name
     prepared = []
     received_at = context.batch.created_at
+    limit = future_limit(now)
     for record in records:
-        record = record_check(record, now=now) if "started_at" in record else record
+        record = record_check(record, limit=limit) if "started_at" in record else record
         calling = record.get("calling_number", "")
         called = record.get("called_number", "")
         record["calling_e164"], calling_problem = (
@@ -261,13 +263,13 @@ def _existing(pairs: Sequence[tuple[Any, datetime]]) -> set[tuple[Any, datetime]
                     array_literal(at.isoformat() for _, at in pairs),
                 ],
             )
-            found.update(cursor.fetchall())
+            found.update((key.hex, at) for key, at in cursor.fetchall())
             return found
         keys = {key for key, _ in pairs}
         existing = UsageRecord.objects.filter(dedup_key__in=keys).values_list(
             "dedup_key", "started_at"
         )
-        found.update(existing)
+        found.update((key.hex, at) for key, at in existing)
     return found
 
 
@@ -398,7 +400,7 @@ def _copy_line(r: Record, batch_id: str, created: str) -> str:
     trace = get("rating_trace")
     return "\t".join(
         (
-            str(r["dedup_key"]),
+            r["dedup_key"],
             batch_id,
             str(get("line_number", 0)),
             _text(get("source_record_id", "")[:100]),
@@ -442,7 +444,7 @@ def _copy_line(r: Record, batch_id: str, created: str) -> str:
             str(get("rated_units", ZERO)),
             "\\N" if version is None else str(version),
             "{}" if not trace else _text(line_rating.trace_json(trace)),
-            _time(get("rated_at")),
+            created if get("rated_at") is not None else "\\N",
             created,
         )
     )

@@ -489,6 +489,36 @@ def _cumulative(keys: set[tuple[int, str, datetime, datetime]]) -> dict[tuple[An
     return totals
 
 
+_TRACE_FIELDS = (
+    "subject",
+    "rating_plan_id",
+    "destination_id",
+    "matched_prefix",
+    "destination_rate_id",
+    "usage_rated",
+)
+
+
+_COMPACT: dict[type, bool] = {}
+
+
+def _tariff_trace(result: Any) -> Any:
+    """What rated the usage: the subject, rating plan, destination and prefix matched, the
+    destination rate and the usage rated, with the cost. Rating is deterministic in the
+    tariff version, answer time and usage kept on the record, so the engine's part-by-part
+    trace can be produced again on demand; storing it for every one of millions of records
+    would cost more than rating them."""
+    kind = type(result)
+    compact_ok = _COMPACT.get(kind)
+    if compact_ok is None:
+        compact_ok = _COMPACT[kind] = all(hasattr(result, name) for name in _TRACE_FIELDS)
+    if not compact_ok:
+        return _jsonable(getattr(result, "trace", None))
+    compact = {name: getattr(result, name) for name in _TRACE_FIELDS}
+    compact["cost"] = str(result.cost)
+    return compact
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool | list | dict):
         return value
@@ -635,7 +665,7 @@ def records_rate(
                 continue
             record["charge_amount"] = Decimal(priced).quantize(MONEY_STEP, ROUND_HALF_UP)
             record["tariff_version_id"] = tariff.version_id
-            trace.append({"tariff": _jsonable(getattr(result, "trace", None))})
+            trace.append({"tariff": _tariff_trace(result)})
             record["rating_trace"] = {"steps": trace}
     return outcome
 
@@ -664,6 +694,11 @@ def _no_rate(record: Record, detail: str, outcome: RatingOutcome) -> None:
     record["rated_units"] = ZERO
 
 
+@cache
+def _operator_name() -> str:
+    return str(settings.OPERATOR_NAME)
+
+
 def _descriptor(tariff: Tariff, record: Record, left: Decimal) -> Any:
     service = record["service"]
     if service == "voice":
@@ -676,7 +711,7 @@ def _descriptor(tariff: Tariff, record: Record, left: Decimal) -> Any:
     if service == "data":
         destination = record.get("apn") or "*any"
     return tariff.describe(
-        tenant=tariff.tenant or settings.OPERATOR_NAME,
+        tenant=tariff.tenant or _operator_name(),
         category=tariff.categories.get(service, "call"),
         subject=tariff.subject,
         destination=destination,
