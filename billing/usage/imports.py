@@ -459,7 +459,13 @@ def records_write(records: Sequence[Record], *, batch_id: int, created_at: datet
         batch = str(batch_id)
         created = created_at.isoformat()
         sql = f'COPY "{TABLE}" ({", ".join(COLUMNS)}) FROM STDIN'
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        # the raw psycopg cursor's errors become Django's (a unique violation is the
+        # IntegrityError chunk_load retries on)
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.cursor.copy(sql) as copy,
+        ):
             block: list[str] = []
             for record in records:
                 block.append(_copy_line(record, batch, created))
