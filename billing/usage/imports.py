@@ -72,6 +72,7 @@ class ChunkTally:
     duration: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     amounts: dict[str, Decimal] = field(default_factory=dict)
+    tier_totals: dict[tuple[Any, ...], Decimal] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -84,6 +85,8 @@ class BatchContext:
     prefixes: line_rating.Prefixes = field(default_factory=line_rating.Prefixes.from_settings)
     resolver: line_rating.TariffResolver = field(default_factory=line_rating.tariff_resolver)
     keep_content: bool = field(default_factory=lambda: settings.USAGE_STORE_MESSAGE_CONTENT)
+    # units charged per (line, service, bill period) so far, for charging tiers
+    tier_totals: dict[tuple[Any, ...], Decimal] = field(default_factory=dict)
 
 
 # --- partitions ----------------------------------------------------------------------------------
@@ -282,7 +285,10 @@ def chunk_load(
     partitions_ensure(r["started_at"].date() for r in records)
     for attempt in range(3):
         try:
-            return _chunk_load_once(context, chunk, [dict(r) for r in records])
+            tally = _chunk_load_once(context, chunk, [dict(r) for r in records])
+            if tally is not None:  # committed: its tier counts hold for the next chunk
+                context.tier_totals = tally.tier_totals
+            return tally
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -320,8 +326,9 @@ def _chunk_load_once(
     guided = [r for r in fresh if "subscriber_id" in r]
     since = min((r["started_at"] for r in guided), default=now)
     grants = line_rating.grants_lock(lines, since) if lines else []
+    tier_totals = dict(context.tier_totals)  # kept only if the chunk commits
     outcome = line_rating.records_rate(
-        guided, lines, resolver=context.resolver, grants=grants, now=now
+        guided, lines, resolver=context.resolver, grants=grants, now=now, tier_totals=tier_totals
     )
     for record in fresh:
         if "reject_reason" in record:
@@ -342,6 +349,7 @@ def _chunk_load_once(
     if chunk is not None:
         UsageBatchChunk.objects.filter(pk=chunk.pk).update(done=True, done_at=now)
         UsageBatch.objects.filter(pk=batch.pk).update(chunks_done=F("chunks_done") + 1)
+    tally.tier_totals = tier_totals
     return tally
 
 
