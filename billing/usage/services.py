@@ -32,6 +32,7 @@ from billing.usage.parsers.generic import (
     record_from_values,
     time_reader,
 )
+from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.errors import ApplicationError
 from common.types import Actor
 
@@ -347,10 +348,22 @@ def usage_recycle(
     counts = {"rated": 0, "rejected": 0, "skipped": skipped}
     for batch_id, rows in by_batch.items():
         batch = UsageBatch.objects.get(pk=batch_id)
+        done = {"rated": 0, "rejected": 0}
         for start in range(0, len(rows), 5000):
             outcome = _recycle_rows(batch, rows[start : start + 5000], actor, reason)
-            counts["rated"] += outcome["rated"]
-            counts["rejected"] += outcome["rejected"]
+            done["rated"] += outcome["rated"]
+            done["rejected"] += outcome["rejected"]
+        counts["rated"] += done["rated"]
+        counts["rejected"] += done["rejected"]
+        if done["rated"] or done["rejected"]:
+            # who recycled which batch's rejects, when and why (each record keeps it too)
+            audit_record(
+                actor=actor,
+                instance=batch,
+                action="recycled",
+                changes={"rated": [None, done["rated"]], "rejected": [None, done["rejected"]]},
+                reason=reason,
+            )
     return counts
 
 
@@ -494,17 +507,29 @@ def usage_mapping_save(
         raise ApplicationError(
             f"{time_zone!r} is not a time zone.", fields={"time_zone": ["Unknown zone."]}
         ) from error
-    mapping, _ = UsageMapping.objects.update_or_create(
-        name=name,
-        defaults={
-            "columns": columns,
-            "time_format": time_format,
-            "time_zone": time_zone,
-            "delimiter": delimiter,
-            "has_header": has_header,
-            "defaults": defaults or {},
-        },
-    )
+    audited = ("columns", "time_format", "time_zone", "delimiter", "has_header", "defaults")
+    earlier = UsageMapping.objects.filter(name=name).first()
+    before = snapshot(earlier, audited) if earlier else {}
+    with transaction.atomic():
+        mapping, created = UsageMapping.objects.update_or_create(
+            name=name,
+            defaults={
+                "columns": columns,
+                "time_format": time_format,
+                "time_zone": time_zone,
+                "delimiter": delimiter,
+                "has_header": has_header,
+                "defaults": defaults or {},
+            },
+        )
+        if actor is not None and getattr(actor, "pk", None):
+            after = snapshot(mapping, audited)
+            audit_record(
+                actor=actor,
+                instance=mapping,
+                action="created" if created else "updated",
+                changes=changes_created(after) if created else changes_between(before, after),
+            )
     return mapping
 
 

@@ -380,7 +380,7 @@ def records_rate(
                 )
                 continue
             record["charge_amount"] = Decimal(priced).quantize(MONEY_STEP, ROUND_HALF_UP)
-            record["tariff_version_id"] = tariff.version_id
+            record["tariff_version_id"] = getattr(result, "version_id", tariff.version_id)
             trace.append({"tariff": tariff_trace(result)})
             record["rating_trace"] = {"steps": trace}
     return outcome
