@@ -108,3 +108,11 @@ class AllowanceGrant(TimeStampedModel):
     @property
     def service_label(self) -> str:
         return self.LABELS.get(self.service, self.service)
+
+
+from billing.usage.models import (  # noqa: E402, F401  (registered under the "billing" app)
+    UsageBatch,
+    UsageBatchChunk,
+    UsageMapping,
+    UsageRecord,
+)

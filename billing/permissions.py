@@ -9,13 +9,29 @@ from common.roles import Role
 
 
 class BillingPerm(StrEnum):
+    PUSH_USAGE = "billing.push_usage"
+    VIEW_USAGE = "billing.view_usage"
+    MANAGE_USAGE = "billing.manage_usage"
     VIEW_TARIFFS = "billing.view_tariffs"
     MANAGE_TARIFFS = "billing.manage_tariffs"
 
 
 ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
-    Role.ADMIN: [BillingPerm.VIEW_TARIFFS, BillingPerm.MANAGE_TARIFFS],
+    Role.CSR: [BillingPerm.VIEW_USAGE],
+    Role.SUPERVISOR: [BillingPerm.VIEW_USAGE, BillingPerm.MANAGE_USAGE],
+    Role.ADMIN: [
+        BillingPerm.PUSH_USAGE,
+        BillingPerm.VIEW_USAGE,
+        BillingPerm.MANAGE_USAGE,
+        BillingPerm.VIEW_TARIFFS,
+        BillingPerm.MANAGE_TARIFFS,
+    ],
 }
 
-# A machine client may read tariffs and ask what a call would cost; tariffs change by people.
-API_KEY_GRANTABLE: tuple[BillingPerm, ...] = (BillingPerm.VIEW_TARIFFS,)
+# Mediation and network systems push usage and read back what became of it; a machine client
+# may also read tariffs and ask what a call would cost (tariffs are changed by people).
+API_KEY_GRANTABLE: tuple[BillingPerm, ...] = (
+    BillingPerm.PUSH_USAGE,
+    BillingPerm.VIEW_USAGE,
+    BillingPerm.VIEW_TARIFFS,
+)

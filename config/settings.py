@@ -361,3 +361,26 @@ SIM_BATCH_MAX_BYTES = env_int("SIM_BATCH_MAX_BYTES", 10 * 1024 * 1024, minimum=1
 # DRF's throttles find the client with the same trusted proxy count (left unset, DRF would
 # trust every X-Forwarded-For).
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# Usage records (billing.usage): how destinations are classed and what ingestion keeps.
+# Prefixes are E.164 digits without "+"; on-net numbers are the operator's own ranges.
+USAGE_ONNET_PREFIXES = env_list("USAGE_ONNET_PREFIXES", ["447400", "447401", "447402"])
+USAGE_PREMIUM_PREFIXES = env_list("USAGE_PREMIUM_PREFIXES", ["449", "4487", "4470"])
+USAGE_SHORT_CODE_MAX_DIGITS = 6
+# Visited network MCC -> roaming zone name (zone-scoped allowances and roaming packs).
+USAGE_ROAMING_ZONES: dict[str, str] = {
+    **dict.fromkeys(("202", "204", "206", "208", "214", "222", "232", "262", "268"), "eu"),
+    **dict.fromkeys(("238", "240", "242", "244", "260", "272", "278", "280", "284"), "eu"),
+    "310": "world",
+    "311": "world",
+    "302": "world",
+    "505": "world",
+    "440": "world",
+}
+USAGE_ROAMING_DEFAULT_ZONE = "world"
+USAGE_STORE_MESSAGE_CONTENT = env_bool("USAGE_STORE_MESSAGE_CONTENT", False)
+USAGE_CHUNK_SIZE = env_int("USAGE_CHUNK_SIZE", 20_000, minimum=100)
+# Seconds a start time may lie ahead of the clock before the record is refused.
+USAGE_FUTURE_TOLERANCE_SECONDS = 300
+# Dotted path of the callable that maps a line's plan to (tariff_version_id, engine, currency).
+USAGE_TARIFF_RESOLVER = env_str("USAGE_TARIFF_RESOLVER", "billing.usage.lines.plan_tariff_resolver")

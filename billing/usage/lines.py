@@ -1,0 +1,690 @@
+"""Usage at the level of a line: guiding a record to the line it belongs to, classing its
+destination, and rating it in the issue's order.
+
+Rating order, per record of a guided line:
+
+1. Zero charge: a terminating record, an unanswered call, an undelivered message (kept, rated
+   at zero, status rated).
+2. Allowances (`billing.AllowanceGrant`) of the line for the service, valid at the record's
+   time: zone-scoped grants first (a roaming record draws only on grants of its roaming zone),
+   then on-net / off-net grants matching the destination, then "all"; within one rank the grant
+   expiring soonest first. International, premium-rate and short-code destinations never draw
+   on allowances. The grants of the lines in a chunk are locked (SELECT … FOR UPDATE, pk
+   order) for the chunk's transaction, so concurrent chunks never over-consume.
+3. The plan's charging tiers (`orders.catalog.ChargingTier`), priced by the line's cumulative
+   charged units in its bill period (units beyond allowances: minutes, messages, MB).
+4. The tariff: `settings.USAGE_TARIFF_RESOLVER` maps the line's plan to a `Tariff` (tariff
+   version id, rating engine, currency); the engine rates a whole chunk at once
+   (`engine.rate_many(descriptors)`), returning for each call a result with `cost` and `trace`
+   or an error with `reason`.
+
+What remains unpriced is rejected `no_rate`. A price in another currency than the account's is
+refused (`no_rate`, naming both), never relabelled.
+"""
+
+from __future__ import annotations
+
+import calendar
+import importlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
+from functools import cache
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Sum
+
+from billing.models import AllowanceGrant
+from billing.rating.plan import SECOND
+from billing.usage.parsers import Record
+from crm.models import Subscriber
+from orders.catalog.models import ChargingTier
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+MONEY_STEP = Decimal(1).scaleb(-settings.MONEY_DECIMAL_PLACES)
+CHARGED_STATUSES = ("rated", "billed", "rerated")
+NO_RATE = "no_rate"
+UNKNOWN_LINE = "unknown_line"
+MALFORMED_NUMBER = "malformed_number"
+
+
+# --- lines ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Line:
+    subscriber_id: int
+    account_id: int
+    msisdn: str
+    imsi: str
+    status: str
+    status_changed_at: datetime | None
+    plan_id: int | None
+    payment_type: str
+    currency: str
+    bill_cycle_day: int
+
+    def live_at(self, moment: datetime) -> bool:
+        """A terminated line's number may belong to someone else after it ended."""
+        if self.status != Subscriber.Status.TERMINATED:
+            return True
+        return self.status_changed_at is not None and self.status_changed_at > moment
+
+
+class LineDirectory:
+    """The lines a batch's records name, loaded a chunk's worth of numbers at a time with one
+    query and kept for the batch (a number not found is remembered as not found)."""
+
+    def __init__(self) -> None:
+        self.by_msisdn: dict[str, list[Line]] = {}
+        self.by_imsi: dict[str, list[Line]] = {}
+
+    def load(self, msisdns: Iterable[str], imsis: Iterable[str]) -> None:
+        numbers = {n for n in msisdns if n and n not in self.by_msisdn}
+        identities = {i for i in imsis if i and i not in self.by_imsi}
+        if not numbers and not identities:
+            return
+        for number in numbers:
+            self.by_msisdn[number] = []
+        for identity in identities:
+            self.by_imsi[identity] = []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.id, s.account_id, s.msisdn, s.imsi, s.status, s.status_changed_at, "
+                "s.plan_id, a.payment_type, a.currency, a.bill_cycle_day "
+                "FROM crm_subscriber s JOIN crm_account a ON a.id = s.account_id "
+                + (
+                    "WHERE s.msisdn = ANY(%s::text[]) OR s.imsi = ANY(%s::text[])"
+                    if connection.vendor == "postgresql"
+                    else "WHERE s.msisdn IN (SELECT value FROM json_each(%s)) "
+                    "OR s.imsi IN (SELECT value FROM json_each(%s))"
+                ),
+                _text_arrays(sorted(numbers), sorted(identities)),
+            )
+            rows = cursor.fetchall()
+        for row in rows:
+            line = Line(*row)
+            if line.msisdn in numbers:
+                self.by_msisdn[line.msisdn].append(line)
+            if line.imsi in identities:
+                self.by_imsi[line.imsi].append(line)
+
+    @staticmethod
+    def _at(candidates: list[Line] | None, moment: datetime) -> Line | None:
+        if not candidates:
+            return None
+        if len(candidates) == 1:
+            return candidates[0] if candidates[0].live_at(moment) else None
+        live = [line for line in candidates if line.live_at(moment)]
+        # A reused number: the line terminated after the call is the one that made it.
+        live.sort(key=lambda line: line.status_changed_at or datetime.max.replace(tzinfo=UTC))
+        return live[0] if live else None
+
+    def msisdn_at(self, number: str, moment: datetime) -> Line | None:
+        return self._at(self.by_msisdn.get(number), moment)
+
+    def imsi_at(self, identity: str, moment: datetime) -> Line | None:
+        return self._at(self.by_imsi.get(identity), moment)
+
+
+def _text_arrays(*groups: list[str]) -> list[str]:
+    """Lists of plain tokens (digits, "+") as array literals (PostgreSQL) or JSON (SQLite)."""
+    if connection.vendor == "postgresql":
+        return ["{" + ",".join(group) + "}" for group in groups]
+    return [json.dumps(group) for group in groups]
+
+
+def records_guide(records: Sequence[Record], directory: LineDirectory) -> dict[int, Line]:
+    """Match each record to its line (by MSISDN, or IMSI for data) as of the record's time and
+    set its direction; a record no line owns is rejected `unknown_line`, one whose deciding
+    number is not a number `malformed_number`. Returns the lines by subscriber pk."""
+    directory.load(
+        (n for r in records for n in (r.get("calling_e164", ""), r.get("called_e164", ""))),
+        (r.get("imsi", "") for r in records),
+    )
+    found: dict[int, Line] = {}
+    for record in records:
+        if "reject_reason" in record:
+            continue
+        moment = record["started_at"]
+        direction = record.get("direction", "")
+        line: Line | None = None
+        if record.get("imsi"):
+            line = directory.imsi_at(record["imsi"], moment)
+            direction = direction or "originating"
+        if line is None and direction != "terminating" and record["calling_e164"]:
+            line = directory.msisdn_at(record["calling_e164"], moment)
+            if line is not None:
+                direction = "originating"
+        if line is None and direction != "originating" and record["called_e164"]:
+            line = directory.msisdn_at(record["called_e164"], moment)
+            if line is not None:
+                direction = "terminating"
+        if line is None:
+            problem = record.get("calling_problem") or record.get("called_problem")
+            if problem:
+                record["reject_reason"] = MALFORMED_NUMBER
+                record["reject_detail"] = problem
+            else:
+                record["reject_reason"] = UNKNOWN_LINE
+                number = record.get("imsi") or record["calling_e164"] or record["called_number"]
+                record["reject_detail"] = f"no line has {number} at {moment.isoformat()}"
+            continue
+        if (
+            direction == "originating"
+            and record["service"] != "data"
+            and record.get("called_problem")
+        ):
+            record["reject_reason"] = MALFORMED_NUMBER
+            record["reject_detail"] = record["called_problem"]
+            continue
+        record["direction"] = direction
+        record["subscriber_id"] = line.subscriber_id
+        record["account_id"] = line.account_id
+        record["payment_type"] = line.payment_type
+        record["currency"] = line.currency
+        found[line.subscriber_id] = line
+    return found
+
+
+# --- destinations --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Prefixes:
+    on_net: tuple[str, ...]
+    premium: tuple[str, ...]
+    home_code: str
+    home_mcc: str
+    zones: dict[str, str]
+    default_zone: str
+
+    @classmethod
+    def from_settings(cls) -> Prefixes:
+        from billing.usage.parsers import Numbers
+
+        return cls(
+            on_net=tuple(p.lstrip("+") for p in settings.USAGE_ONNET_PREFIXES),
+            premium=tuple(p.lstrip("+") for p in settings.USAGE_PREMIUM_PREFIXES),
+            home_code=Numbers().country_code,
+            home_mcc=settings.OPERATOR_MCC,
+            zones=dict(settings.USAGE_ROAMING_ZONES),
+            default_zone=settings.USAGE_ROAMING_DEFAULT_ZONE,
+        )
+
+
+def destination_class(record: Record, prefixes: Prefixes) -> None:
+    """Set `destination_class`, `roaming` and `roaming_zone` from the configured prefix lists
+    (settings.USAGE_ONNET_PREFIXES, USAGE_PREMIUM_PREFIXES, USAGE_ROAMING_ZONES)."""
+    mcc = record.get("visited_mcc", "")
+    if mcc and mcc != prefixes.home_mcc:
+        record["roaming"] = True
+        record["roaming_zone"] = prefixes.zones.get(mcc, prefixes.default_zone)
+    elif record.get("roaming"):
+        record["roaming_zone"] = prefixes.default_zone
+    if record["service"] == "data":
+        record["destination_class"] = "data"
+        return
+    digits = record.get("called_e164", "")[1:]
+    if not digits:
+        record["destination_class"] = "short_code"
+    elif digits.startswith(prefixes.premium):
+        record["destination_class"] = "premium"
+    elif not digits.startswith(prefixes.home_code):
+        record["destination_class"] = "international"
+    elif digits.startswith(prefixes.on_net):
+        record["destination_class"] = "on_net"
+    else:
+        record["destination_class"] = "off_net"
+
+
+# --- tariffs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    """What rates a plan's usage beyond allowances and tiers.
+
+    `engine.rate_many(calls)` takes descriptors built by `describe(tenant=, category=,
+    subject=, destination=, answer_time=, usage=)` (billing.rating.engine.CallDescriptor) and
+    returns one result per call: an object with `cost` (Decimal) and `trace`, or an error with
+    `reason`."""
+
+    version_id: int | None
+    engine: Any
+    currency: str
+    describe: Callable[..., Any]
+    tenant: str = ""
+    subject: str = ""
+    categories: Mapping[str, str] = field(default_factory=dict)
+
+
+class TariffResolver(Protocol):
+    def __call__(self, *, plan_id: int | None) -> Tariff | None: ...
+
+
+def plan_tariff_resolver(*, plan_id: int | None) -> Tariff | None:
+    """The default resolver: no tariff. Usage beyond allowances is priced by the plan's charging
+    tiers; where the plan has none it is rejected `no_rate` (and recycled once a tariff is
+    configured). Stored tariff versions plug in through settings.USAGE_TARIFF_RESOLVER."""
+    return None
+
+
+@cache
+def _resolver_at(path: str) -> TariffResolver:
+    module, _, name = path.rpartition(".")
+    resolver: TariffResolver = getattr(importlib.import_module(module), name)
+    return resolver
+
+
+def tariff_resolver() -> TariffResolver:
+    return _resolver_at(settings.USAGE_TARIFF_RESOLVER)
+
+
+# --- rating --------------------------------------------------------------------------------------
+
+
+@cache
+def _operator_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _cycle_date(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def bill_period(moment: datetime, cycle_day: int) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the monthly bill period (from the account's bill cycle day, in
+    the operator's time zone) that contains `moment`."""
+    day = moment.astimezone(_operator_zone()).date()
+    start = _cycle_date(day.year, day.month, cycle_day)
+    if start > day:
+        previous = date(day.year, day.month, 1) - timedelta(days=1)
+        start = _cycle_date(previous.year, previous.month, cycle_day)
+    following = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    end = _cycle_date(following.year, following.month, cycle_day)
+    zone = _operator_zone()
+    return (
+        datetime(start.year, start.month, start.day, tzinfo=zone).astimezone(UTC),
+        datetime(end.year, end.month, end.day, tzinfo=zone).astimezone(UTC),
+    )
+
+
+def units_of(record: Record) -> Decimal:
+    """What a record counts in allowances and tiers: minutes, messages or MB."""
+    service = record["service"]
+    if service == "voice":
+        return (Decimal(record["billable_seconds"]) / 60).quantize(CENT, ROUND_UP)
+    if service in ("sms", "mms"):
+        return Decimal(record.get("message_parts") or 1)
+    volume = record.get("bytes_up", 0) + record.get("bytes_down", 0)
+    return (Decimal(volume) / 1_000_000).quantize(CENT, ROUND_UP)
+
+
+@dataclass(slots=True)
+class GrantState:
+    pk: int
+    subscriber_id: int
+    service: str
+    scope: str
+    zone: str
+    remaining: Decimal
+    valid_from: datetime
+    valid_until: datetime | None
+    used: Decimal = ZERO
+
+    def sort_key(self, rank: int) -> tuple[int, datetime, int]:
+        return (rank, self.valid_until or datetime.max.replace(tzinfo=UTC), self.pk)
+
+
+@dataclass(slots=True)
+class RatingOutcome:
+    grants_used: dict[int, Decimal] = field(default_factory=dict)
+
+
+def grants_lock(subscriber_ids: Iterable[int], since: datetime) -> list[GrantState]:
+    """The allowance grants of these lines still valid at or after `since`, locked for the
+    chunk's transaction in pk order (so two chunks lock the same lines in the same order)."""
+    ids = sorted(set(subscriber_ids))
+    if not ids:
+        return []
+    table = AllowanceGrant._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, subscriber_id, service, scope, zone, quantity, used, valid_from, "
+            f'valid_until FROM "{table}" WHERE subscriber_id IN (SELECT value FROM json_each(%s)) '
+            "AND (valid_until IS NULL OR valid_until > %s) ORDER BY id"
+            if connection.vendor != "postgresql"
+            else "SELECT id, subscriber_id, service, scope, zone, quantity, used, valid_from, "
+            f'valid_until FROM "{table}" WHERE subscriber_id = ANY(%s::bigint[]) '
+            "AND (valid_until IS NULL OR valid_until > %s) ORDER BY id FOR UPDATE",
+            [
+                "{" + ",".join(map(str, ids)) + "}"
+                if connection.vendor == "postgresql"
+                else json.dumps(ids),
+                since,
+            ],
+        )
+        rows = cursor.fetchall()
+    return [
+        GrantState(pk, sid, service, scope, zone, max(quantity - used, ZERO), start, until)
+        for pk, sid, service, scope, zone, quantity, used, start, until in rows
+    ]
+
+
+def grants_consume(used: dict[int, Decimal]) -> None:
+    """One UPDATE for every grant a chunk drew on."""
+    if not used:
+        return
+    items = sorted(used.items())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE billing_allowancegrant g SET used = g.used + v.units, updated_at = now() "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(pk, units) WHERE g.id = v.pk",
+                [
+                    "{" + ",".join(str(pk) for pk, _ in items) + "}",
+                    "{" + ",".join(str(units) for _, units in items) + "}",
+                ],
+            )
+        else:
+            cursor.executemany(
+                "UPDATE billing_allowancegrant SET used = used + %s WHERE id = %s",
+                [(str(units), pk) for pk, units in items],
+            )
+
+
+@cache
+def _tiers(plan_id: int, service: str) -> tuple[tuple[Decimal, Decimal | None, Decimal], ...]:
+    return tuple(
+        ChargingTier.objects.filter(plan_id=plan_id, service=service)
+        .order_by("from_quantity")
+        .values_list("from_quantity", "to_quantity", "unit_price_amount")
+    )
+
+
+def tiers_clear() -> None:
+    """Forget cached tiers (a catalog change; tests)."""
+    _tiers.cache_clear()
+
+
+@cache
+def _plan_currency(plan_id: int) -> str:
+    from orders.catalog.models import PricePlan
+
+    return PricePlan.objects.filter(pk=plan_id).values_list("currency", flat=True).first() or ""
+
+
+def tier_price(
+    tiers: Sequence[tuple[Decimal, Decimal | None, Decimal]], used: Decimal, quantity: Decimal
+) -> tuple[Decimal, list[dict[str, str]]] | None:
+    """Price `quantity` units after `used` already charged in the period, band by band;
+    None when the bands do not cover them all."""
+    cost = ZERO
+    steps: list[dict[str, str]] = []
+    position, left = used, quantity
+    for low, high, price in tiers:
+        if left <= 0:
+            break
+        if high is not None and position >= high:
+            continue
+        if position < low:
+            return None  # a gap between bands
+        take = left if high is None else min(left, high - position)
+        cost += take * price
+        steps.append({"from": str(low), "units": str(take), "unit_price": str(price)})
+        position += take
+        left -= take
+    if left > 0:
+        return None
+    return cost, steps
+
+
+def _cumulative(keys: set[tuple[int, str, datetime, datetime]]) -> dict[tuple[Any, ...], Decimal]:
+    """Units already charged per (line, service, period start, period end): one query for a
+    chunk's lines, each probe served by the (subscriber_id, started_at) index."""
+    if not keys:
+        return {}
+    from billing.usage.models import UsageRecord
+
+    ordered = sorted(keys)
+    totals: dict[tuple[Any, ...], Decimal] = dict.fromkeys(ordered, ZERO)
+    if connection.vendor != "postgresql":
+        for sid, service, since, until in ordered:
+            total = UsageRecord.objects.filter(
+                subscriber_id=sid,
+                service=service,
+                started_at__gte=since,
+                started_at__lt=until,
+                status__in=CHARGED_STATUSES,
+            ).aggregate(total=Sum("rated_units"))["total"]
+            totals[(sid, service, since, until)] = total or ZERO
+        return totals
+    table = UsageRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k.sid, k.service, k.since, k.until, COALESCE(SUM(r.rated_units), 0) "
+            "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[]) "
+            "AS k(sid, service, since, until) "
+            f'LEFT JOIN "{table}" r ON r.subscriber_id = k.sid AND r.started_at >= k.since '
+            "AND r.started_at < k.until AND r.service = k.service "
+            "AND r.status IN ('rated', 'billed', 'rerated') "
+            "GROUP BY k.sid, k.service, k.since, k.until",
+            [
+                [k[0] for k in ordered],
+                [k[1] for k in ordered],
+                [k[2] for k in ordered],
+                [k[3] for k in ordered],
+            ],
+        )
+        for sid, service, since, until, total in cursor.fetchall():
+            totals[(sid, service, since, until)] = Decimal(total)
+    return totals
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool | list | dict):
+        return value
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return str(value)
+
+
+def _scope_rank(grant: GrantState, record: Record) -> int | None:
+    """Where a grant stands for this record: 0 zone, 1 on/off-net, 2 all; None: not usable."""
+    zone = record.get("roaming_zone", "")
+    if zone:
+        return 0 if grant.scope == "zone" and grant.zone == zone else None
+    destination = record["destination_class"]
+    if destination in ("international", "premium", "short_code"):
+        return None
+    if grant.scope == "zone":
+        return None
+    if grant.scope in ("on_net", "off_net"):
+        return 1 if grant.scope == destination else None
+    return 2
+
+
+def records_rate(
+    records: Sequence[Record],
+    lines: dict[int, Line],
+    *,
+    resolver: TariffResolver,
+    grants: list[GrantState],
+    now: datetime,
+) -> RatingOutcome:
+    """Rate guided records in place (charge, currency, grant drawn on, units, tariff version,
+    trace, status), in the order of the module docstring."""
+    outcome = RatingOutcome()
+    grants_by_line: dict[tuple[int, str], list[GrantState]] = defaultdict(list)
+    for grant in grants:
+        grants_by_line[(grant.subscriber_id, grant.service)].append(grant)
+    tariffs: dict[int | None, Tariff | None] = {}
+    pending_tiers: list[tuple[Record, Line, Decimal, list[dict[str, Any]]]] = []
+    pending_tariff: list[tuple[Record, Line, Decimal, list[dict[str, Any]]]] = []
+
+    for record in records:
+        if "reject_reason" in record or "subscriber_id" not in record:
+            continue
+        line = lines[record["subscriber_id"]]
+        record["status"] = "rated"
+        record["rated_at"] = now
+        trace: list[dict[str, Any]] = []
+        zero = _zero_reason(record)
+        if zero:
+            record["charge_amount"] = ZERO
+            record["rating_trace"] = {"free": zero}
+            continue
+        units = units_of(record)
+        left = units
+        # 2. allowances
+        if units > 0:
+            service = "sms" if record["service"] == "mms" else record["service"]
+            ranked = []
+            for grant in grants_by_line.get((line.subscriber_id, service), ()):
+                if grant.remaining <= 0 or grant.valid_from > record["started_at"]:
+                    continue
+                if grant.valid_until is not None and grant.valid_until <= record["started_at"]:
+                    continue
+                rank = _scope_rank(grant, record)
+                if rank is not None:
+                    ranked.append((grant.sort_key(rank), grant))
+            ranked.sort(key=lambda item: item[0])
+            for _, grant in ranked:
+                take = min(grant.remaining, left)
+                grant.remaining -= take
+                left -= take
+                outcome.grants_used[grant.pk] = outcome.grants_used.get(grant.pk, ZERO) + take
+                record.setdefault("allowance_grant_id", grant.pk)
+                record.setdefault("_draws", []).append((grant, take))
+                record["allowance_units"] = record.get("allowance_units", ZERO) + take
+                trace.append({"allowance": grant.pk, "scope": grant.scope, "units": str(take)})
+                if left <= 0:
+                    break
+        if left <= 0:
+            record["charge_amount"] = ZERO
+            record["rating_trace"] = {"steps": trace}
+            continue
+        record["rated_units"] = left
+        if line.plan_id is not None and _tiers(line.plan_id, record["service"]):
+            pending_tiers.append((record, line, left, trace))
+        else:
+            pending_tariff.append((record, line, left, trace))
+
+    # 3. charging tiers, by cumulative charged units in the line's bill period
+    if pending_tiers:
+        keyed = []
+        for record, line, _left, _trace in pending_tiers:
+            since, until = bill_period(record["started_at"], line.bill_cycle_day)
+            keyed.append((line.subscriber_id, record["service"], since, until))
+        totals = _cumulative(set(keyed))
+        for (record, line, left, trace), key in zip(pending_tiers, keyed, strict=True):
+            assert line.plan_id is not None
+            currency = _plan_currency(line.plan_id)
+            priced = tier_price(_tiers(line.plan_id, record["service"]), totals[key], left)
+            if priced is None:
+                pending_tariff.append((record, line, left, trace))
+                continue
+            if currency != line.currency:
+                _no_rate(
+                    record,
+                    f"tiers priced in {currency}; the account is in {line.currency}",
+                    outcome,
+                )
+                continue
+            totals[key] += left
+            cost, steps = priced
+            record["charge_amount"] = cost.quantize(MONEY_STEP, ROUND_HALF_UP)
+            trace.append({"tiers": steps, "period_used": str(totals[key] - left)})
+            record["rating_trace"] = {"steps": trace}
+
+    # 4. the tariff, a chunk at a time per plan
+    by_plan: dict[int | None, list[tuple[Record, Line, Decimal, list[dict[str, Any]]]]] = (
+        defaultdict(list)
+    )
+    for item in pending_tariff:
+        by_plan[item[1].plan_id].append(item)
+    for plan_id, items in by_plan.items():
+        if plan_id not in tariffs:
+            tariffs[plan_id] = resolver(plan_id=plan_id)
+        tariff = tariffs[plan_id]
+        if tariff is None:
+            for record, _line, _left, _trace in items:
+                _no_rate(record, "no allowance, charging tier or tariff rates this usage", outcome)
+            continue
+        calls = [_descriptor(tariff, record, left) for record, _line, left, _trace in items]
+        results = tariff.engine.rate_many(calls)
+        for (record, line, _left, trace), result in zip(items, results, strict=True):
+            priced = getattr(result, "cost", None)
+            if priced is None:
+                _no_rate(record, str(getattr(result, "reason", result)), outcome)
+                continue
+            if tariff.currency != line.currency:
+                _no_rate(
+                    record,
+                    f"tariff priced in {tariff.currency}; the account is in {line.currency}",
+                    outcome,
+                )
+                continue
+            record["charge_amount"] = Decimal(priced).quantize(MONEY_STEP, ROUND_HALF_UP)
+            record["tariff_version_id"] = tariff.version_id
+            trace.append({"tariff": _jsonable(getattr(result, "trace", None))})
+            record["rating_trace"] = {"steps": trace}
+    return outcome
+
+
+def _zero_reason(record: Record) -> str:
+    if record["direction"] == "terminating":
+        return "terminating"
+    if record["service"] == "voice" and record.get("disposition") != "answered":
+        return "unanswered"
+    if record["service"] in ("sms", "mms") and record.get("delivery_status") == "failed":
+        return "undelivered"
+    return ""
+
+
+def _no_rate(record: Record, detail: str, outcome: RatingOutcome) -> None:
+    """Reject what cannot be priced, giving back any allowance it drew on."""
+    for grant, take in record.pop("_draws", ()):
+        grant.remaining += take
+        outcome.grants_used[grant.pk] -= take
+    record["status"] = "rejected"
+    record["reject_reason"] = NO_RATE
+    record["reject_detail"] = detail[:300]
+    for name in ("charge_amount", "allowance_grant_id", "rated_at"):
+        record.pop(name, None)
+    record["allowance_units"] = ZERO
+    record["rated_units"] = ZERO
+
+
+def _descriptor(tariff: Tariff, record: Record, left: Decimal) -> Any:
+    service = record["service"]
+    if service == "voice":
+        usage = int(left * 60) * SECOND
+    elif service == "data":
+        usage = int(left * 1_000_000)
+    else:
+        usage = int(left)
+    destination = record.get("called_e164", "").lstrip("+") or record.get("called_number", "")
+    if service == "data":
+        destination = record.get("apn") or "*any"
+    return tariff.describe(
+        tenant=tariff.tenant or settings.OPERATOR_NAME,
+        category=tariff.categories.get(service, "call"),
+        subject=tariff.subject,
+        destination=destination,
+        answer_time=record.get("answered_at") or record["started_at"],
+        usage=usage,
+        tor="*" + service,
+    )
+
+
+def trace_json(trace: Any) -> str:
+    return json.dumps(trace, separators=(",", ":"), default=str)
