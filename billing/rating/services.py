@@ -693,7 +693,8 @@ def tariff_version_publish(
             "draft is published."
         )
     now = timezone.now()
-    valid_from = valid_from or now
+    # "Now" is the start of this minute: the minute people read and type times in.
+    valid_from = valid_from or now.replace(second=0, microsecond=0)
     if timezone.is_naive(valid_from):
         raise ApplicationError(
             "The start is not valid.",
