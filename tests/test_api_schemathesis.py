@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ST = Path(sys.executable).with_name("st")
 
 
-def _demo_objects(admin: Any) -> dict[str, str]:
-    """The demo data, and the public_id each path-parameter operation works on."""
+def _demo_objects(admin: Any) -> dict[str, tuple[str, str]]:
+    """The demo data, and the path parameter (name, value) each operation works on."""
     from crm.models import Account, Customer, Subscriber
     from orders.catalog.models import PricePlan
     from orders.placing import order_service_change_create
@@ -63,14 +63,17 @@ def _demo_objects(admin: Any) -> dict[str, str]:
         "order_submit": to_submit.public_id,
         "order_cancel": to_cancel.public_id,
     }
-    return {operation: str(public_id) for operation, public_id in ids.items()}
+    pinned = {operation: ("public_id", str(public_id)) for operation, public_id in ids.items()}
+    # operations addressed by a readable code instead of a public_id
+    pinned["tariff_retrieve"] = ("code", "postpaid-standard")
+    return pinned
 
 
-def _config(tmp_path: Path, ids: dict[str, str]) -> Path:
+def _config(tmp_path: Path, ids: dict[str, tuple[str, str]]) -> Path:
     pinned = "".join(
         f'\n[[operations]]\ninclude-operation-id = "{operation}"\n'
-        f'parameters = {{ "path.public_id" = "{public_id}" }}\n'
-        for operation, public_id in ids.items()
+        f'parameters = {{ "path.{name}" = "{value}" }}\n'
+        for operation, (name, value) in ids.items()
     )
     config = tmp_path / "schemathesis.toml"
     config.write_text((ROOT / "schemathesis.toml").read_text() + pinned)
