@@ -20,10 +20,5 @@ ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
     Role.ADMIN: [BillingPerm.PUSH_USAGE, BillingPerm.VIEW_USAGE, BillingPerm.MANAGE_USAGE],
 }
 
-# Mediation and network systems push usage and read back what became of it; an integrator
-# that fixes the cause of rejects (a line created, a number corrected) may recycle them.
-API_KEY_GRANTABLE: tuple[BillingPerm, ...] = (
-    BillingPerm.PUSH_USAGE,
-    BillingPerm.VIEW_USAGE,
-    BillingPerm.MANAGE_USAGE,
-)
+# Mediation and network systems push usage and read back what became of it.
+API_KEY_GRANTABLE: tuple[BillingPerm, ...] = (BillingPerm.PUSH_USAGE, BillingPerm.VIEW_USAGE)
