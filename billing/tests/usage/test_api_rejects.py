@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from billing.tests.usage.test_api_batches import URL as BATCHES, call, key_client
+from billing.tests.usage.test_api_batches import URL as BATCHES
+from billing.tests.usage.test_api_batches import call, key_client
 from billing.usage.models import UsageBatch, UsageRecord
 from common.models import AuditEvent
 
