@@ -29,6 +29,7 @@ compared against CGRateS's accumulated `MaxCostSoFar`, so costs match CGRateS to
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ SMS = "*sms"
 MMS = "*mms"
 DATA = "*data"
 TORS = (VOICE, SMS, MMS, DATA)
+_TOR_SET = frozenset(TORS)
+_UNKNOWN: Any = object()
 
 MAX_FALLBACK_DEPTH = 3  # CGRateS's RECURSION_MAX_DEPTH
 DAY_SECONDS = 86_400
@@ -103,12 +106,17 @@ class _Interval:
 
     __slots__ = (
         "connect_fee",
+        "connect_fee_num",
+        "denominator",
         "destination_rate",
         "end_s",
         "group_starts",
         "max_cost",
+        "max_cost_num",
         "month_days",
         "months",
+        "multipliers",
+        "price_key",
         "rate",
         "rating_plan_id",
         "slots",
@@ -145,6 +153,8 @@ class _Interval:
         self.months = frozenset(timing.months)
         self.month_days = frozenset(timing.month_days)
         self.week_days = frozenset(7 if d == 0 else d for d in timing.week_days)
+        self.price_key = uid  # intervals that price alike share it (set by the engine)
+        self.prepare(None)
 
     def applies_on(self, day: date) -> bool:
         return (
@@ -154,49 +164,83 @@ class _Interval:
             and (not self.week_days or day.isoweekday() in self.week_days)
         )
 
-    def slot_at(self, offset: int) -> RateSlot:
-        index = bisect_right(self.group_starts, offset) - 1
-        return self.slots[max(index, 0)]
+    def slot_index_at(self, offset: int) -> int:
+        return max(bisect_right(self.group_starts, offset) - 1, 0)
+
+    def prepare(self, cgrates_decimals: int | None) -> None:
+        """Integer pricing: every amount of this interval as a numerator over `denominator`,
+        a multiple of each slot's unit times its price's decimal denominator (and of 10**N in
+        CGRateS compatibility mode, whose increment costs are counted in 10**-N)."""
+        pairs = [(slot, Fraction(slot.price)) for slot in self.slots]
+        denominator = math.lcm(
+            *(slot.rate_unit * price.denominator for slot, price in pairs),
+            self.connect_fee.denominator,
+            self.max_cost.denominator,
+            10**cgrates_decimals if cgrates_decimals is not None else 1,
+        )
+        self.denominator = denominator
+        self.multipliers = tuple(
+            price.numerator * (denominator // (slot.rate_unit * price.denominator))
+            for slot, price in pairs
+        )
+        self.connect_fee_num = self.connect_fee.numerator * (
+            denominator // self.connect_fee.denominator
+        )
+        self.max_cost_num = self.max_cost.numerator * (denominator // self.max_cost.denominator)
 
 
 class _Table:
     """The rate intervals of one destination in one rating plan."""
 
-    __slots__ = ("intervals", "uid")
+    __slots__ = ("intervals", "shape", "uid")
 
     def __init__(self, uid: int) -> None:
         self.uid = uid
+        self.shape = 0  # tables with the same timings and weights share their day bands
         self.intervals: list[_Interval] = []
 
 
 @dataclass(frozen=True, slots=True)
 class _Match:
-    """Who and what rates a number: the subject used, its plan and the destination found."""
+    """What rates a number in a rating plan: the destination found, by which prefix."""
 
-    subject: str
     rating_plan_id: str
     destination_id: str
     prefix: str
     table: _Table
 
 
-class _Route:
-    """For (tenant, category, subject, number): the match in force from each instant on."""
+class _Chain:
+    """In one activation window of (tenant, category, subject): the (subject, rating plan)
+    pairs to try in turn, and what to say when none rates the number."""
 
-    __slots__ = ("entries", "single", "starts")
+    __slots__ = ("candidates", "inactive", "tried")
 
-    def __init__(self, entries: list[tuple[int, _Match | RatingError]]) -> None:
-        self.starts = [start for start, _ in entries]
-        self.entries = [entry for _, entry in entries]
-        self.single = self.entries[0] if len(self.entries) == 1 else None
+    def __init__(
+        self, candidates: tuple[tuple[str, str], ...], tried: tuple[str, ...], inactive: bool
+    ) -> None:
+        self.candidates = candidates
+        self.tried = tried
+        self.inactive = inactive
 
-    def at(self, instant: int) -> _Match | RatingError:
-        return self.entries[bisect_right(self.starts, instant) - 1]
+
+class _Subject:
+    """(tenant, category, subject) compiled: activation windows and their chains."""
+
+    __slots__ = ("chains", "instants")
+
+    def __init__(self, instants: list[int], chains: list[_Chain]) -> None:
+        self.instants = instants
+        self.chains = chains
 
 
 class _Part:
+    """One rated part of a usage: offsets in base units from the answer time, its cost as an
+    integer numerator over the pricing denominator (exact arithmetic without Fractions)."""
+
     __slots__ = (
-        "cost",
+        "cost_num",
+        "denominator",
         "end",
         "increment_cost",
         "increments",
@@ -204,63 +248,106 @@ class _Part:
         "match",
         "max_cost_applied",
         "max_cost_reached",
-        "slot",
+        "slot_index",
         "start",
-    )
-
-    def __init__(self, start: int, end: int, interval: _Interval, match: _Match) -> None:
-        self.start = start
-        self.end = end
-        self.interval = interval
-        self.match = match
-        self.slot = interval.slot_at(start)
-        self.increments = 0
-        self.cost = Fraction(0)
-        self.increment_cost: Fraction | None = None
-        self.max_cost_applied = False
-        self.max_cost_reached = False
-
-
-class _Rated:
-    """The cost of one usage shape; shared by every call of that shape (memoised)."""
-
-    __slots__ = (
-        "connect_fee",
-        "cost",
-        "parts",
-        "rounding_decimals",
-        "rounding_method",
-        "unrounded",
-        "usage_rated",
+        "subject",
     )
 
     def __init__(
-        self,
-        parts: tuple[_Part, ...],
-        cost: Decimal,
-        unrounded: Fraction,
-        connect_fee: Fraction,
-        rounding_method: str,
-        rounding_decimals: int,
+        self, start: int, end: int, interval: _Interval, subject: str, match: _Match | None
     ) -> None:
-        self.parts = parts
-        self.cost = cost
-        self.unrounded = unrounded
-        self.connect_fee = connect_fee
-        self.rounding_method = rounding_method
-        self.rounding_decimals = rounding_decimals
-        self.usage_rated = sum(part.end - part.start for part in parts)
+        self.start = start
+        self.end = end
+        self.interval = interval
+        self.subject = subject
+        self.match = match
+        self.slot_index = interval.slot_index_at(start)
+        self.increments = 0
+        self.cost_num = 0
+        self.denominator = 1
+        self.increment_cost: Decimal | None = None
+        self.max_cost_applied = False
+        self.max_cost_reached = False
+
+    @property
+    def slot(self) -> RateSlot:
+        return self.interval.slots[self.slot_index]
+
+    @property
+    def cost(self) -> Fraction:
+        return Fraction(self.cost_num, self.denominator)
+
+
+_Piece = tuple[int, int, _Interval, str, "_Match | None"]
+
+
+class _Rated:
+    """The cost of one usage shape, shared by every call of that shape (memoised). Its parts
+    (for the trace) are worked out again only when asked for."""
+
+    __slots__ = (
+        "_parts",
+        "cost",
+        "denominator",
+        "first",
+        "max_cost_applied",
+        "max_cost_reached",
+        "pieces",
+        "price",
+        "rounding_decimals",
+        "rounding_method",
+        "total_num",
+        "usage_rated",
+    )
+
+    def __init__(self) -> None:
+        self._parts: tuple[_Part, ...] | None = None
+        self.cost = Decimal("0")
+        self.total_num = 0
+        self.denominator = 1
+        self.usage_rated = 0
+        self.first: _Interval | None = None
+        self.rounding_method = ROUNDING_HALF_UP
+        self.rounding_decimals = 0
+        self.max_cost_applied = False
+        self.max_cost_reached = False
+        self.pieces: list[_Piece] = []
+        self.price: Any = None
+
+    @property
+    def parts(self) -> tuple[_Part, ...]:
+        if self._parts is None:
+            self._parts = self.price(self.pieces)._parts
+        assert self._parts is not None
+        return self._parts
+
+    @property
+    def connect_fee(self) -> Fraction:
+        return self.first.connect_fee if self.first is not None else Fraction(0)
+
+    @property
+    def unrounded(self) -> Fraction:
+        return Fraction(self.total_num, self.denominator)
 
 
 class RatingResult:
     """The cost of one call and how it was reached (`trace`, JSON-ready)."""
 
-    __slots__ = ("_match", "_rated", "call")
+    __slots__ = ("_interval", "_match", "_rated", "_subject", "call")
 
-    def __init__(self, call: CallDescriptor, match: _Match, rated: _Rated) -> None:
+    def __init__(
+        self,
+        call: CallDescriptor,
+        subject: str,
+        match: _Match,
+        rated: _Rated,
+        interval: _Interval | None = None,
+    ) -> None:
         self.call = call
+        self._subject = subject
         self._match = match
         self._rated = rated
+        self._interval = interval  # the band's interval of a call rated whole
 
     @property
     def cost(self) -> Decimal:
@@ -274,7 +361,7 @@ class RatingResult:
     @property
     def subject(self) -> str:
         """The subject whose rating profile rated the call (after fallbacks)."""
-        return self._match.subject
+        return self._subject
 
     @property
     def rating_plan_id(self) -> str:
@@ -290,8 +377,8 @@ class RatingResult:
 
     @property
     def destination_rate_id(self) -> str:
-        parts = self._rated.parts
-        return parts[0].interval.destination_rate.id if parts else ""
+        first = self._rated.first
+        return first.destination_rate.id if first is not None else ""
 
     @property
     def connect_fee(self) -> Decimal:
@@ -299,17 +386,24 @@ class RatingResult:
 
     @property
     def max_cost_applied(self) -> bool:
-        return any(part.max_cost_applied for part in self._rated.parts)
+        """A `*free` maximum cost capped the cost."""
+        return self._rated.max_cost_applied
 
     @property
     def max_cost_reached(self) -> bool:
         """A `*disconnect` maximum cost was reached: CGRateS would have cut the call there."""
-        return any(part.max_cost_reached for part in self._rated.parts)
+        return self._rated.max_cost_reached
 
     @property
     def trace(self) -> list[dict[str, Any]]:
         answer = self.call.answer_time.astimezone(UTC)
-        return [_part_trace(part, answer) for part in self._rated.parts]
+        rated = self._rated
+        if self._interval is not None and self.call.usage:
+            # memoised results are shared by intervals that price alike: trace this call's own
+            parts = rated.price([(0, self.call.usage, self._interval, "", None)]).parts
+        else:
+            parts = rated.parts
+        return [_part_trace(part, answer, self._subject, self._match) for part in parts]
 
     def to_dict(self) -> dict[str, Any]:
         rated = self._rated
@@ -346,7 +440,8 @@ class RatingResult:
 
 class RatingEngine:
     """Rates usage under one plan. Build it once (prefix tables, rate intervals, rating
-    profiles are compiled here) and reuse it: results are memoised on what they depend on."""
+    profiles are compiled here) and reuse it: results are memoised on what they depend on
+    (the rate interval and the usage for a call within one time band)."""
 
     def __init__(
         self, plan: TariffPlan, *, time_zone: str, cgrates_decimals: int | None = None
@@ -380,33 +475,58 @@ class RatingEngine:
             for row in groups[binding.destination_rates_id]:
                 table = tables.get(row.destination_id)
                 if table is None:
-                    table = tables[row.destination_id] = _Table(len(self._tables) * 100_000 + uid)
+                    uid += 1
+                    table = tables[row.destination_id] = _Table(uid)
                 uid += 1
-                table.intervals.append(
-                    _Interval(
-                        uid,
-                        binding.rating_plan_id,
-                        row,
-                        rates[row.rate_id],
-                        timings[binding.timing_id],
-                        binding.weight,
-                    )
+                interval = _Interval(
+                    uid,
+                    binding.rating_plan_id,
+                    row,
+                    rates[row.rate_id],
+                    timings[binding.timing_id],
+                    binding.weight,
                 )
+                interval.prepare(cgrates_decimals)
+                table.intervals.append(interval)
         self._profiles: dict[tuple[str, str, str], list[tuple[int, str, tuple[str, ...]]]] = {}
         for profile in plan.rating_profiles:
             key = (profile.tenant, profile.category, profile.subject)
             self._profiles.setdefault(key, []).append(
                 (_ns(profile.activation_time), profile.rating_plan_id, profile.fallback_subjects)
             )
-        self._activations: dict[tuple[str, str], set[int]] = {}
+        instants: dict[tuple[str, str], set[int]] = {}
         for (tenant, category, _subject), activations in self._profiles.items():
             activations.sort(key=lambda activation: activation[0])
-            self._activations.setdefault((tenant, category), set()).update(
-                activation[0] for activation in activations
-            )
-        self._routes: dict[tuple[str, str, str, str], _Route] = {}
+            instants.setdefault((tenant, category), set()).update(a[0] for a in activations)
+        # fallback subjects are in the subject's own tenant and category: between two
+        # activation instants of that tenant and category a subject resolves alike
+        self._instants = {key: sorted(values) for key, values in instants.items()}
+        self._subjects: dict[tuple[str, str, str], _Subject] = {}
+        self._numbers: dict[tuple[str, str], _Match | None] = {}
         self._bucket_days: dict[int, int] = {}
-        self._day_segments: dict[tuple[int, int], tuple[list[int], list[_Interval | None]]] = {}
+        self._day_segments: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+        self._bands: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+        prices: dict[tuple[object, ...], int] = {}
+        for tables in self._tables.values():
+            for table in tables.values():
+                for interval in table.intervals:
+                    row = interval.destination_rate
+                    interval.price_key = prices.setdefault(
+                        (
+                            interval.rate,
+                            row.id,
+                            row.rounding_method,
+                            row.rounding_decimals,
+                            row.max_cost,
+                            row.max_cost_strategy,
+                        ),
+                        len(prices),
+                    )
+        shapes: dict[tuple[tuple[str, Decimal], ...], int] = {}
+        for tables in self._tables.values():
+            for table in tables.values():
+                shape = tuple((i.timing.id, i.weight) for i in table.intervals)
+                table.shape = shapes.setdefault(shape, len(shapes))
         self._memo: dict[tuple[int, int], _Rated] = {}
 
     # public API
@@ -430,6 +550,7 @@ class RatingEngine:
     # rating
 
     def _rate(self, call: CallDescriptor) -> RatingResult:
+        # the hot path: a handful of dict lookups when the usage's shape was rated before
         usage = call.usage
         if type(usage) is not int or usage < 0:
             raise RatingError(
@@ -437,102 +558,200 @@ class RatingEngine:
                 message=f"usage must be a whole number of base units, not {usage!r}",
             )
         answer_time = call.answer_time
-        if not isinstance(answer_time, datetime) or answer_time.tzinfo is None:
+        if getattr(answer_time, "tzinfo", None) is None or not isinstance(answer_time, datetime):
             raise RatingError(
                 reason="invalid_answer_time",
                 message="answer time must be a date and time with a time zone",
             )
         tor = call.tor
-        if tor not in TORS:
+        if tor not in _TOR_SET:
             raise RatingError(
                 reason="invalid_tor", message=f"type of record {tor!r} is not one of {TORS}"
             )
-        key = (call.tenant, call.category, call.subject, call.destination)
-        route = self._routes.get(key)
-        if route is None:
-            route = self._route(key)
         start = round(answer_time.timestamp() * 1_000_000) * 1000
-        entry = route.single
-        if entry is None:
-            entry = route.at(start)
-            if tor == VOICE and usage and route.at(start + usage - 1) is not entry:
-                return RatingResult(
-                    call, self._first_match(route, start), self._rate_split(call, route, start)
-                )
-        if type(entry) is RatingError:
-            raise entry
-        assert isinstance(entry, _Match)
-        starts, intervals = self._segments(entry.table, start)
+        key = (call.tenant, call.category, call.subject)
+        compiled = self._subjects.get(key)
+        if compiled is None:
+            compiled = self._subject(key)
+        instants = compiled.instants
+        if instants:
+            window = bisect_right(instants, start)
+            if tor == VOICE and window < len(instants) and start + usage > instants[window]:
+                return self._rate_split(call, compiled, start)
+            chain = compiled.chains[window]
+        else:
+            chain = compiled.chains[0]
+        number = call.destination
+        numbers = self._numbers
+        for subject, plan_id in chain.candidates:  # noqa: B007 (the subject found is kept)
+            match = numbers.get((plan_id, number), _UNKNOWN)
+            if match is _UNKNOWN:
+                match = self._number_match(plan_id, number)
+            if match is not None:
+                break
+        else:
+            raise self._unrated(chain, call)
+        assert isinstance(match, _Match)
+        table = match.table
+        bands = self._bands.get((table.shape, start // _BUCKET_NS))
+        if bands is None:
+            bands = self._segments(table, start)
+        starts, winners = bands
         index = bisect_right(starts, start) - 1
-        interval = intervals[index]
-        if interval is None:
-            raise self._no_band(entry, start)
+        winner = winners[index]
+        if winner < 0:
+            raise self._no_band(match, start)
         if tor == VOICE and start + usage > starts[index + 1]:
-            return RatingResult(call, entry, self._rate_split(call, route, start))
-        memo_key = (interval.uid, usage)
+            return self._rate_split(call, compiled, start)
+        interval = table.intervals[winner]
+        memo_key = (interval.price_key, usage)
         rated = self._memo.get(memo_key)
         if rated is None:
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
-            rated = self._memo[memo_key] = self._price(
-                [(0, usage, interval, entry)] if usage else []
-            )
-        return RatingResult(call, entry, rated)
+            rated = self._memo[memo_key] = self._quick(interval, usage)
+        return RatingResult(call, subject, match, rated, interval)
 
-    def _first_match(self, route: _Route, start: int) -> _Match:
-        entry = route.at(start)
-        if type(entry) is RatingError:
-            raise entry
-        assert isinstance(entry, _Match)
-        return entry
+    def _resolve(self, chain: _Chain, call: CallDescriptor) -> tuple[str, _Match]:
+        number = call.destination
+        numbers = self._numbers
+        for subject, plan_id in chain.candidates:
+            key = (plan_id, number)
+            match = numbers[key] if key in numbers else self._number_match(plan_id, number)
+            if match is not None:
+                return subject, match
+        raise self._unrated(chain, call)
 
-    def _rate_split(self, call: CallDescriptor, route: _Route, start: int) -> _Rated:
+    def _rate_split(self, call: CallDescriptor, compiled: _Subject, start: int) -> RatingResult:
         """A voice call crossing a midnight, a band change or a rating-profile activation."""
         end = start + call.usage
-        pieces: list[tuple[int, int, _Interval, _Match]] = []
+        pieces: list[_Piece] = []
+        instants = compiled.instants
         instant = start
+        first: tuple[str, _Match] | None = None
         while instant < end:
-            entry = route.at(instant)
-            if type(entry) is RatingError:
-                raise entry
-            assert isinstance(entry, _Match)
-            position = bisect_right(route.starts, instant)
-            entry_end = route.starts[position] if position < len(route.starts) else end
-            starts, intervals = self._segments(entry.table, instant)
+            window = bisect_right(instants, instant)
+            window_end = instants[window] if window < len(instants) else end
+            subject, match = self._resolve(compiled.chains[window], call)
+            if first is None:
+                first = (subject, match)
+            starts, winners = self._segments(match.table, instant)
             index = bisect_right(starts, instant) - 1
-            interval = intervals[index]
-            if interval is None:
-                raise self._no_band(entry, instant)
-            piece_end = min(end, entry_end, starts[index + 1])
+            if winners[index] < 0:
+                raise self._no_band(match, instant)
+            interval = match.table.intervals[winners[index]]
+            piece_end = min(end, window_end, starts[index + 1])
             # CGRateS keeps every split, midnight included: pieces are never merged
-            pieces.append((instant - start, piece_end - start, interval, entry))
+            pieces.append((instant - start, piece_end - start, interval, subject, match))
             instant = piece_end
-        return self._price(pieces)
+        assert first is not None
+        return RatingResult(call, first[0], first[1], self._price(pieces))
 
-    def _no_band(self, entry: _Match, instant: int) -> RatingError:
+    def _no_band(self, match: _Match, instant: int) -> RatingError:
         moment = datetime.fromtimestamp(instant / 1e9, self.zone)
         return RatingError(
             reason="no_rate_at_time",
             message=(
-                f"rating plan {entry.rating_plan_id} has no time band for destination "
-                f"{entry.destination_id} at {moment.isoformat()} ({self.time_zone})"
+                f"rating plan {match.rating_plan_id} has no time band for destination "
+                f"{match.destination_id} at {moment.isoformat()} ({self.time_zone})"
             ),
         )
 
-    def _price(self, pieces: list[tuple[int, int, _Interval, _Match]]) -> _Rated:
-        """Split at rate-group starts, round to increments, cost the parts, cap, round."""
+    def _unrated(self, chain: _Chain, call: CallDescriptor) -> RatingError:
+        where = f"tenant {call.tenant!r}, category {call.category!r}"
+        if not chain.tried:
+            return RatingError(
+                reason="no_rating_profile",
+                message=f"no rating profile for {where}, subject {call.subject!r} nor *any",
+            )
+        if chain.inactive:
+            return RatingError(
+                reason="no_rating_profile",
+                message=(
+                    f"no rating profile of {where}, subjects {', '.join(chain.tried)} is "
+                    f"active at {call.answer_time.isoformat()}"
+                ),
+            )
+        return RatingError(
+            reason="no_rate_for_destination",
+            message=(
+                f"destination {call.destination!r} has no rate for {where} "
+                f"(tried subjects {', '.join(chain.tried)})"
+            ),
+        )
+
+    def _quick(self, interval: _Interval, usage: int) -> _Rated:
+        """The cost of a usage rated whole by one interval (no band change): rate groups and
+        increments walked with integers only; the parts are rebuilt only for a trace."""
+        rated = _Rated()
+        rated.price = self._price
+        rated.pieces = [(0, usage, interval, "", None)] if usage else []
+        if not usage:
+            return rated
+        slots = interval.slots
+        starts = interval.group_starts
+        multipliers = interval.multipliers
+        denominator = interval.denominator
+        decimals = self.cgrates_decimals
+        row = interval.destination_rate
+        strategy = row.max_cost_strategy if interval.max_cost_num > 0 else ""
+        total = interval.connect_fee_num
+        so_far = 0
+        position = 0
+        group = 0
+        last = len(slots) - 1
+        while position < usage:
+            part_end = starts[group + 1] if group < last else usage
+            if part_end > usage:
+                part_end = usage
+            if part_end > position:
+                slot = slots[group]
+                increment = slot.rate_increment
+                duration = -(-(part_end - position) // increment) * increment
+                position += duration
+                if decimals is None:
+                    total += duration * multipliers[group]
+                else:
+                    power = 10**decimals
+                    doubled = 2 * increment * multipliers[group] * power
+                    per_increment = (doubled + denominator) // (2 * denominator)
+                    total += per_increment * (duration // increment) * (denominator // power)
+                if strategy:
+                    so_far = so_far + total if decimals is not None else total
+                    if so_far >= interval.max_cost_num:
+                        if strategy == MAX_COST_FREE:
+                            total = so_far = interval.max_cost_num
+                            rated.max_cost_applied = True
+                        else:
+                            rated.max_cost_reached = True
+            group += 1
+        rated.usage_rated = position
+        rated.total_num = total
+        rated.denominator = denominator
+        rated.first = interval
+        rated.rounding_method = row.rounding_method
+        rated.rounding_decimals = row.rounding_decimals
+        rated.cost = _decimal_of(
+            _round_int(total, denominator, row.rounding_decimals, row.rounding_method),
+            row.rounding_decimals,
+        )
+        return rated
+
+    def _price(self, pieces: list[_Piece]) -> _Rated:
+        """Split at rate-group starts, round to increments, cost the parts, cap, round.
+        Integer arithmetic over the least common denominator of the intervals involved."""
         parts: list[_Part] = []
-        for piece_start, piece_end, interval, match in pieces:
+        for piece_start, piece_end, interval, subject, match in pieces:
             cut = piece_start
             for group_start in interval.group_starts:
                 if cut < group_start < piece_end:
-                    parts.append(_Part(cut, group_start, interval, match))
+                    parts.append(_Part(cut, group_start, interval, subject, match))
                     cut = group_start
-            parts.append(_Part(cut, piece_end, interval, match))
+            parts.append(_Part(cut, piece_end, interval, subject, match))
         index = 0
         while index < len(parts):
             part = parts[index]
-            increment = part.slot.rate_increment
+            increment = part.interval.slots[part.slot_index].rate_increment
             duration = part.end - part.start
             rounded = -(-duration // increment) * increment
             if rounded > duration:
@@ -543,50 +762,65 @@ class RatingEngine:
                 if following < len(parts) and parts[following].start < part.end:
                     parts[following].start = part.end
             index += 1
+        rated = _Rated()
+        rated.price = self._price
+        rated.pieces = pieces
+        rated._parts = tuple(parts)
+        if not parts:
+            return rated
         decimals = self.cgrates_decimals
-        connect_fee = parts[0].interval.connect_fee if parts else Fraction(0)
-        total = connect_fee
-        so_far = Fraction(0)
-        longest: _Interval | None = None
+        first = parts[0].interval
+        denominator = first.denominator
         for part in parts:
-            slot = part.slot
+            if part.interval.denominator != denominator:
+                denominator = math.lcm(denominator, part.interval.denominator)
+        total = first.connect_fee_num * (denominator // first.denominator)
+        so_far = 0
+        longest = first
+        for part in parts:
+            interval = part.interval
+            scale = denominator // interval.denominator
+            slot = interval.slots[part.slot_index]
             duration = part.end - part.start
             part.increments = duration // slot.rate_increment
-            raw = Fraction(duration) * Fraction(slot.price) / slot.rate_unit
+            multiplier = interval.multipliers[part.slot_index]
+            part.denominator = denominator
             if decimals is None:
-                part.cost = raw
+                part.cost_num = duration * multiplier * scale
             else:
-                part.increment_cost = _round(raw / part.increments, decimals, ROUNDING_HALF_UP)
-                part.cost = _round(
-                    part.increment_cost * part.increments, decimals, ROUNDING_HALF_UP
-                )
-            total += part.cost
-            interval = part.interval
+                # CGRateS: each increment's cost rounded half up at the global decimals
+                power = 10**decimals
+                doubled = 2 * slot.rate_increment * multiplier * power
+                per_increment = (doubled + interval.denominator) // (2 * interval.denominator)
+                part.increment_cost = _decimal_of(per_increment, decimals)
+                part.cost_num = per_increment * part.increments * (denominator // power)
+            total += part.cost_num
             # CGRateS adds the running total to MaxCostSoFar at every part (calldesc.go GetCost)
             so_far = so_far + total if decimals is not None else total
             strategy = interval.destination_rate.max_cost_strategy
-            if strategy and interval.max_cost > 0 and so_far >= interval.max_cost:
+            max_cost = interval.max_cost_num * scale
+            if strategy and max_cost > 0 and so_far >= max_cost:
                 if strategy == MAX_COST_FREE:
-                    total = so_far = interval.max_cost
-                    part.max_cost_applied = True
+                    total = so_far = max_cost
+                    part.max_cost_applied = rated.max_cost_applied = True
                 elif strategy == MAX_COST_DISCONNECT:
-                    part.max_cost_reached = True
-            if longest is None or (
+                    part.max_cost_reached = rated.max_cost_reached = True
+            if (
                 interval.destination_rate.rounding_decimals
                 > longest.destination_rate.rounding_decimals
             ):
                 longest = interval
-        method = longest.destination_rate.rounding_method if longest else ROUNDING_HALF_UP
-        places = longest.destination_rate.rounding_decimals if longest else 0
-        cost = _round(total, places, method)
-        return _Rated(
-            tuple(parts),
-            _to_decimal(cost, places),
-            total,
-            connect_fee,
-            method,
-            places,
+        rated.usage_rated = sum(part.end - part.start for part in parts)
+        rated.total_num = total
+        rated.denominator = denominator
+        rated.first = first
+        rated.rounding_method = longest.destination_rate.rounding_method
+        rated.rounding_decimals = longest.destination_rate.rounding_decimals
+        rated.cost = _decimal_of(
+            _round_int(total, denominator, rated.rounding_decimals, rated.rounding_method),
+            rated.rounding_decimals,
         )
+        return rated
 
     # time bands
 
@@ -598,27 +832,37 @@ class RatingEngine:
             self._bucket_days[bucket] = ordinal
         return ordinal
 
-    def _segments(self, table: _Table, instant: int) -> tuple[list[int], list[_Interval | None]]:
-        """The day's band changes for this destination: starts (UTC ns) and winning intervals,
-        closed by the next midnight (with no interval)."""
+    def _segments(self, table: _Table, instant: int) -> tuple[list[int], list[int]]:
+        """The day's band changes for this destination: starts (UTC ns) and the index of the
+        winning interval in the table (-1: none), closed by the next midnight. Tables with the
+        same timings and weights share them; they are also kept by 15-minute bucket."""
         ordinal = self._ordinal(instant)
-        key = (table.uid, ordinal)
+        key = (table.shape, ordinal)
         segments = self._day_segments.get(key)
         if segments is None:
             segments = self._day_segments[key] = self._build_day(table, ordinal)
+        if len(self._bands) >= _MEMO_LIMIT:
+            self._bands.clear()
+        self._bands[(table.shape, instant // _BUCKET_NS)] = segments
         return segments
 
-    def _build_day(self, table: _Table, ordinal: int) -> tuple[list[int], list[_Interval | None]]:
+    def _build_day(self, table: _Table, ordinal: int) -> tuple[list[int], list[int]]:
         day = date.fromordinal(ordinal)
-        candidates = [i for i in table.intervals if i.applies_on(day)]
-        bounds = sorted({0} | {i.start_s for i in candidates} | {i.end_s for i in candidates})
-        bounds = [b for b in bounds if b < DAY_SECONDS]
+        candidates = [
+            (index, interval)
+            for index, interval in enumerate(table.intervals)
+            if interval.applies_on(day)
+        ]
+        bounds = sorted({0} | {i.start_s for _, i in candidates} | {i.end_s for _, i in candidates})
         midnight = datetime.combine(day, datetime.min.time(), self.zone)
         starts: list[int] = []
-        winners: list[_Interval | None] = []
+        winners: list[int] = []
         for second in bounds:
+            if second >= DAY_SECONDS:
+                break
             best: _Interval | None = None
-            for interval in candidates:
+            best_index = -1
+            for index, interval in candidates:
                 if not interval.start_s <= second < interval.end_s:
                     continue
                 if (
@@ -626,139 +870,115 @@ class RatingEngine:
                     or interval.weight > best.weight
                     or (interval.weight == best.weight and interval.start_s > best.start_s)
                 ):
-                    best = interval
-            if winners and winners[-1] is best:
+                    best, best_index = interval, index
+            if winners and winners[-1] == best_index:
                 continue
             starts.append(_ns(midnight + timedelta(seconds=second)))
-            winners.append(best)
+            winners.append(best_index)
         # the next midnight closes the last band (and every voice call is split there)
         starts.append(
             _ns(datetime.combine(day + timedelta(days=1), datetime.min.time(), self.zone))
         )
-        winners.append(None)
+        winners.append(-1)
         return starts, winners
 
     # rating profiles
 
-    def _route(self, key: tuple[str, str, str, str]) -> _Route:
-        tenant, category, subject, number = key
-        instants = sorted(self._activations.get((tenant, category), ()))
-        entries: list[tuple[int, _Match | RatingError]] = []
-        for start in [_FOREVER, *instants]:
-            probe = instants[0] - 1 if start == _FOREVER and instants else start
-            entry = self._resolve(tenant, category, subject, number, probe)
-            if entries and entries[-1][1] == entry:
+    def _subject(self, key: tuple[str, str, str]) -> _Subject:
+        tenant, category, subject = key
+        instants = self._instants.get((tenant, category), [])
+        chains = [
+            self._chain(tenant, category, subject, window, instants)
+            for window in range(len(instants) + 1)
+        ]
+        # windows that resolve alike need no boundary between them
+        kept_instants: list[int] = []
+        kept_chains = [chains[0]]
+        for instant, chain in zip(instants, chains[1:], strict=True):
+            previous = kept_chains[-1]
+            if (chain.candidates, chain.tried, chain.inactive) == (
+                previous.candidates,
+                previous.tried,
+                previous.inactive,
+            ):
                 continue
-            entries.append((start, entry))
-        route = self._routes[key] = _Route(entries)
-        return route
+            kept_instants.append(instant)
+            kept_chains.append(chain)
+        compiled = self._subjects[key] = _Subject(kept_instants, kept_chains)
+        return compiled
 
-    def _resolve(
-        self, tenant: str, category: str, subject: str, number: str, instant: int
-    ) -> _Match | RatingError:
+    def _chain(
+        self, tenant: str, category: str, subject: str, window: int, instants: list[int]
+    ) -> _Chain:
+        """The (subject, rating plan) pairs to try in order in this activation window, as
+        CGRateS's LoadRatingPlans does: the subject (or *any if the subject has no profile),
+        then its fallback subjects depth first, at most three levels; a subject not yet
+        active falls back to *any."""
+        probe = instants[window - 1] if window else (instants[0] - 1 if instants else 0)
+        candidates: list[tuple[str, str]] = []
         tried: list[str] = []
         inactive: list[str] = []
-        if (tenant, category, subject) in self._profiles:
-            match = self._lookup(tenant, category, subject, number, instant, 1, tried, inactive)
-        elif (tenant, category, ANY) in self._profiles:
-            match = self._lookup(tenant, category, ANY, number, instant, 1, tried, inactive)
-        else:
-            return RatingError(
-                reason="no_rating_profile",
-                message=(
-                    f"no rating profile for tenant {tenant!r}, category {category!r}, "
-                    f"subject {subject!r} nor for subject *any"
-                ),
-            )
-        if match is not None:
-            return match
-        if len(inactive) == len(tried):
-            return RatingError(
-                reason="no_rating_profile",
-                message=(
-                    f"no rating profile of tenant {tenant!r}, category {category!r}, "
-                    f"subjects {', '.join(tried)} is active yet at that time"
-                ),
-            )
-        return RatingError(
-            reason="no_rate_for_destination",
-            message=(
-                f"destination {number!r} has no rate for tenant {tenant!r}, category "
-                f"{category!r} (tried subjects {', '.join(tried)})"
-            ),
-        )
 
-    def _lookup(
-        self,
-        tenant: str,
-        category: str,
-        subject: str,
-        number: str,
-        instant: int,
-        depth: int,
-        tried: list[str],
-        inactive: list[str],
-    ) -> _Match | None:
-        if depth > MAX_FALLBACK_DEPTH:
-            return None
-        activations = self._profiles.get((tenant, category, subject))
-        if activations is None:
-            return None
-        tried.append(subject)
-        position = bisect_right([a[0] for a in activations], instant) - 1
-        if position < 0:  # before the subject's first activation: CGRateS tries *any
-            inactive.append(subject)
-            if subject == ANY:
-                return None
-            return self._lookup(tenant, category, ANY, number, instant, depth + 1, tried, inactive)
-        _, plan_id, fallbacks = activations[position]
-        match = self._match(subject, plan_id, number)
-        if match is not None:
-            return match
-        for fallback in fallbacks:
-            match = self._lookup(
-                tenant, category, fallback, number, instant, depth + 1, tried, inactive
-            )
-            if match is not None:
-                return match
-        return None
+        def visit(name: str, depth: int) -> None:
+            if depth > MAX_FALLBACK_DEPTH:
+                return
+            activations = self._profiles.get((tenant, category, name))
+            if activations is None:
+                return
+            tried.append(name)
+            position = bisect_right([a[0] for a in activations], probe) - 1
+            if position < 0:
+                inactive.append(name)
+                if name != ANY:
+                    visit(ANY, depth + 1)
+                return
+            _, plan_id, fallbacks = activations[position]
+            candidates.append((name, plan_id))
+            for fallback in fallbacks:
+                visit(fallback, depth + 1)
 
-    def _match(self, subject: str, plan_id: str, number: str) -> _Match | None:
+        visit(subject if (tenant, category, subject) in self._profiles else ANY, 1)
+        return _Chain(tuple(candidates), tuple(tried), bool(tried) and len(inactive) == len(tried))
+
+    def _number_match(self, plan_id: str, number: str) -> _Match | None:
+        """Longest prefix of the number among the destinations the plan rates, else *any."""
         tables = self._tables.get(plan_id, {})
+        found: _Match | None = None
         if number and number != ANY:
             for length in range(len(number), 0, -1):
                 prefix = number[:length]
                 for destination_id in self._prefixes.get(prefix, ()):
                     table = tables.get(destination_id)
                     if table is not None:
-                        return _Match(subject, plan_id, destination_id, prefix, table)
-        table = tables.get(ANY)
-        if table is not None:
-            return _Match(subject, plan_id, ANY, ANY, table)
-        return None
+                        found = _Match(plan_id, destination_id, prefix, table)
+                        break
+                if found is not None:
+                    break
+        if found is None and ANY in tables:
+            found = _Match(plan_id, ANY, ANY, tables[ANY])
+        if len(self._numbers) >= _MEMO_LIMIT:
+            self._numbers.clear()
+        self._numbers[(plan_id, number)] = found
+        return found
 
 
 # --- arithmetic and trace ------------------------------------------------------------------
 
 
-def _round(value: Fraction, decimals: int, method: str) -> Fraction:
-    scale = 10**decimals
-    scaled = value * scale
+def _round_int(numerator: int, denominator: int, decimals: int, method: str) -> int:
+    """numerator/denominator rounded to a whole count of 10**-decimals (amounts are >= 0)."""
+    scaled = numerator * 10**decimals
     if method == ROUNDING_UP:
-        whole = -(-scaled.numerator // scaled.denominator)
-    elif method == ROUNDING_DOWN:
-        whole = scaled.numerator // scaled.denominator
-    else:  # "*middle": half up, as CGRateS rounds
-        doubled = scaled * 2
-        whole = (doubled.numerator // doubled.denominator + 1) // 2
-    return Fraction(whole, scale)
+        return -(-scaled // denominator)
+    if method == ROUNDING_DOWN:
+        return scaled // denominator
+    return (2 * scaled + denominator) // (2 * denominator)  # "*middle": half up, as CGRateS
 
 
-def _to_decimal(value: Fraction, decimals: int) -> Decimal:
-    whole = value * 10**decimals
-    assert whole.denominator == 1
-    digits = str(abs(whole.numerator)).rjust(decimals + 1, "0")
-    sign = "-" if whole.numerator < 0 else ""
+def _decimal_of(count: int, decimals: int) -> Decimal:
+    """count * 10**-decimals as a Decimal with exactly `decimals` places."""
+    digits = str(abs(count)).rjust(decimals + 1, "0")
+    sign = "-" if count < 0 else ""
     return Decimal(
         f"{sign}{digits[:-decimals]}.{digits[-decimals:]}" if decimals else sign + digits
     )
@@ -774,8 +994,8 @@ def _exact_decimal(value: Fraction) -> Decimal:
         places = 0
         while (value * 10**places).denominator != 1:
             places += 1
-        return _to_decimal(value, places)
-    return _to_decimal(_round(value, 10, ROUNDING_HALF_UP), 10)
+        return _decimal_of((value * 10**places).numerator, places)
+    return _decimal_of(_round_int(value.numerator, value.denominator, 10, ROUNDING_HALF_UP), 10)
 
 
 def _fraction_text(value: Fraction) -> str:
@@ -783,10 +1003,11 @@ def _fraction_text(value: Fraction) -> str:
     return str(exact) if Fraction(exact) == value else f"{exact}… ({value})"
 
 
-def _part_trace(part: _Part, answer: datetime) -> dict[str, Any]:
+def _part_trace(part: _Part, answer: datetime, subject: str, match: _Match) -> dict[str, Any]:
     interval = part.interval
     slot = part.slot
-    match = part.match
+    if part.match is not None:
+        subject, match = part.subject, part.match
     row = interval.destination_rate
     trace: dict[str, Any] = {
         "start": (answer + timedelta(microseconds=part.start // 1000)).isoformat(),
@@ -794,7 +1015,7 @@ def _part_trace(part: _Part, answer: datetime) -> dict[str, Any]:
         "start_offset": part.start,
         "end_offset": part.end,
         "usage": part.end - part.start,
-        "subject": match.subject,
+        "subject": subject,
         "rating_plan_id": match.rating_plan_id,
         "destination_id": match.destination_id,
         "matched_prefix": match.prefix,
@@ -814,7 +1035,7 @@ def _part_trace(part: _Part, answer: datetime) -> dict[str, Any]:
         "max_cost": None,
     }
     if part.increment_cost is not None:
-        trace["increment_cost"] = _fraction_text(part.increment_cost)
+        trace["increment_cost"] = str(part.increment_cost)
         trace["rounding"] = "each increment's cost rounded half up (CGRateS compatibility)"
     if row.max_cost_strategy and row.max_cost > 0:
         trace["max_cost"] = {

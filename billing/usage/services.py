@@ -411,7 +411,6 @@ def _recycle_rows(
         guided, lines, resolver=context.resolver, grants=grants, now=now
     )
     counts = {"rated": 0, "rejected": 0}
-    delta_rated = delta_rejected = 0
     for record, row in work:
         history = {"at": now.isoformat(), "by": str(actor.pk), "reason": reason[:200],
                    "previous_reason": row.reject_reason}  # fmt: skip
@@ -427,23 +426,20 @@ def _recycle_rows(
             values["reject_reason"] = ""
             values["reject_detail"] = ""
             counts["rated"] += 1
-            delta_rated += 1
-            delta_rejected += 1
         fields = {
             k: v for k, v in values.items() if k in imports._MODEL_FIELDS and k != "dedup_key"
         }
         fields.setdefault("reject_reason", record.get("reject_reason", ""))
         UsageRecord.objects.filter(pk=row.pk, started_at=row.started_at).update(**fields)
     line_rating.grants_consume({pk: used for pk, used in outcome.grants_used.items() if used})
-    if delta_rated:
-        _recount_after_recycle(batch)
+    _recount_after_recycle(batch)
     return counts
 
 
 def _recount_after_recycle(batch: UsageBatch) -> None:
-    """A recycled record that is now rated moves from the batch's rejected count to its rated
-    count (received = rated + rejected + duplicate still holds); reasons and totals are
-    counted again from the records."""
+    """After recycling, the batch's counters are counted again from its records: a record now
+    rated moves from rejected to rated, one rejected again keeps its count under its new
+    reason (received = rated + rejected + duplicate still holds)."""
     from django.db.models import Count, Sum
 
     rows = UsageRecord.objects.filter(batch_id=batch.pk)
