@@ -32,8 +32,9 @@ ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
     ],
 }
 
-# Mediation and network systems push usage and read back what became of it; a machine client
-# may also read tariffs and ask what a call would cost (tariffs are changed by people).
+# Mediation and network systems push usage and read back what became of it (recycling rejects
+# is for people: billing.manage_usage); a machine client may read tariffs and ask what a call
+# would cost, while tariffs change by people.
 API_KEY_GRANTABLE: tuple[BillingPerm, ...] = (
     BillingPerm.PUSH_USAGE,
     BillingPerm.VIEW_USAGE,
