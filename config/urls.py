@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from billing.usage import backoffice as usage_backoffice
 from common import signin
 from common import views as common_views
 from common.api import not_found as api_not_found
@@ -19,6 +20,11 @@ urlpatterns = [
     path("backoffice/catalog/", include("orders.catalog.urls")),
     path("backoffice/inventory/", include("orders.inventory.urls")),
     path("backoffice/partners/", include("partners.backoffice")),
+    path("backoffice/rerating/", include((usage_backoffice.rerating_urlpatterns, "rerating"))),
+    path(
+        "backoffice/usage-reconciliation/",
+        include((usage_backoffice.reconciliation_urlpatterns, "reconciliation")),
+    ),
     path("", include("crm.urls")),
     path("partner/", include("partners.urls")),
     path("my/", include("selfcare.urls")),
