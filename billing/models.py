@@ -9,6 +9,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 
+from billing.rating.models import Tariff, TariffVersion, TariffVersionEvent  # noqa: F401
 from common.models import TimeStampedModel, money_field
 
 

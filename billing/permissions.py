@@ -12,6 +12,8 @@ class BillingPerm(StrEnum):
     PUSH_USAGE = "billing.push_usage"
     VIEW_USAGE = "billing.view_usage"
     MANAGE_USAGE = "billing.manage_usage"
+    VIEW_TARIFFS = "billing.view_tariffs"
+    MANAGE_TARIFFS = "billing.manage_tariffs"
     RERATE_USAGE = "billing.rerate_usage"
     VIEW_RECONCILIATION = "billing.view_reconciliation"
 
@@ -23,10 +25,19 @@ ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
         BillingPerm.PUSH_USAGE,
         BillingPerm.VIEW_USAGE,
         BillingPerm.MANAGE_USAGE,
+        BillingPerm.VIEW_TARIFFS,
+        BillingPerm.MANAGE_TARIFFS,
         BillingPerm.RERATE_USAGE,
         BillingPerm.VIEW_RECONCILIATION,
     ],
 }
 
-# Mediation and network systems push usage and read back what became of it.
-API_KEY_GRANTABLE: tuple[BillingPerm, ...] = (BillingPerm.PUSH_USAGE, BillingPerm.VIEW_USAGE)
+# Mediation and network systems push usage and read back what became of it; an integrator
+# that fixes the cause of rejects (a line created, a number corrected) may recycle them; a
+# machine client may read tariffs and ask what a call would cost, while tariffs change by people.
+API_KEY_GRANTABLE: tuple[BillingPerm, ...] = (
+    BillingPerm.PUSH_USAGE,
+    BillingPerm.VIEW_USAGE,
+    BillingPerm.MANAGE_USAGE,
+    BillingPerm.VIEW_TARIFFS,
+)

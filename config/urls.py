@@ -20,6 +20,8 @@ urlpatterns = [
     path("backoffice/catalog/", include("orders.catalog.urls")),
     path("backoffice/inventory/", include("orders.inventory.urls")),
     path("backoffice/partners/", include("partners.backoffice")),
+    path("backoffice/tariffs/", include("billing.rating.urls")),
+    path("backoffice/usage/", include("billing.usage.urls")),
     path("backoffice/rerating/", include((usage_backoffice.rerating_urlpatterns, "rerating"))),
     path(
         "backoffice/usage-reconciliation/",
@@ -33,6 +35,8 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("api/v1/catalog/", include("orders.catalog.api_urls")),
     path("api/v1/orders/", include("orders.api_urls")),
+    path("api/v1/", include("billing.rating.api_urls")),
+    path("api/v1/usage/", include("billing.usage.api_urls")),
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's start-up script is served by the same view (?script), not inline: the CSP.

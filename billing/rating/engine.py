@@ -397,7 +397,13 @@ class RatingResult:
     @property
     def trace(self) -> list[dict[str, Any]]:
         answer = self.call.answer_time.astimezone(UTC)
-        return [_part_trace(part, answer, self._subject, self._match) for part in self._rated.parts]
+        rated = self._rated
+        if self._interval is not None and self.call.usage:
+            # memoised results are shared by intervals that price alike: trace this call's own
+            parts = rated.price([(0, self.call.usage, self._interval, "", None)]).parts
+        else:
+            parts = rated.parts
+        return [_part_trace(part, answer, self._subject, self._match) for part in parts]
 
     def to_dict(self) -> dict[str, Any]:
         rated = self._rated

@@ -32,6 +32,7 @@ from billing.usage.parsers.generic import (
     record_from_values,
     time_reader,
 )
+from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.errors import ApplicationError
 from common.types import Actor
 
@@ -340,10 +341,22 @@ def usage_recycle(
     counts = {"rated": 0, "rejected": 0, "skipped": skipped}
     for batch_id, rows in by_batch.items():
         batch = UsageBatch.objects.get(pk=batch_id)
+        done = {"rated": 0, "rejected": 0}
         for start in range(0, len(rows), 5000):
             outcome = _recycle_rows(batch, rows[start : start + 5000], actor, reason)
-            counts["rated"] += outcome["rated"]
-            counts["rejected"] += outcome["rejected"]
+            done["rated"] += outcome["rated"]
+            done["rejected"] += outcome["rejected"]
+        counts["rated"] += done["rated"]
+        counts["rejected"] += done["rejected"]
+        if done["rated"] or done["rejected"]:
+            # who recycled which batch's rejects, when and why (each record keeps it too)
+            audit_record(
+                actor=actor,
+                instance=batch,
+                action="recycled",
+                changes={"rated": [None, done["rated"]], "rejected": [None, done["rejected"]]},
+                reason=reason,
+            )
     return counts
 
 
@@ -398,7 +411,6 @@ def _recycle_rows(
         guided, lines, resolver=context.resolver, grants=grants, now=now
     )
     counts = {"rated": 0, "rejected": 0}
-    delta_rated = delta_rejected = 0
     for record, row in work:
         history = {"at": now.isoformat(), "by": str(actor.pk), "reason": reason[:200],
                    "previous_reason": row.reject_reason}  # fmt: skip
@@ -414,23 +426,20 @@ def _recycle_rows(
             values["reject_reason"] = ""
             values["reject_detail"] = ""
             counts["rated"] += 1
-            delta_rated += 1
-            delta_rejected += 1
         fields = {
             k: v for k, v in values.items() if k in imports._MODEL_FIELDS and k != "dedup_key"
         }
         fields.setdefault("reject_reason", record.get("reject_reason", ""))
         UsageRecord.objects.filter(pk=row.pk, started_at=row.started_at).update(**fields)
     line_rating.grants_consume({pk: used for pk, used in outcome.grants_used.items() if used})
-    if delta_rated:
-        _recount_after_recycle(batch)
+    _recount_after_recycle(batch)
     return counts
 
 
 def _recount_after_recycle(batch: UsageBatch) -> None:
-    """A recycled record that is now rated moves from the batch's rejected count to its rated
-    count (received = rated + rejected + duplicate still holds); reasons and totals are
-    counted again from the records."""
+    """After recycling, the batch's counters are counted again from its records: a record now
+    rated moves from rejected to rated, one rejected again keeps its count under its new
+    reason (received = rated + rejected + duplicate still holds)."""
     from django.db.models import Count, Sum
 
     rows = UsageRecord.objects.filter(batch_id=batch.pk)
@@ -491,17 +500,29 @@ def usage_mapping_save(
         raise ApplicationError(
             f"{time_zone!r} is not a time zone.", fields={"time_zone": ["Unknown zone."]}
         ) from error
-    mapping, _ = UsageMapping.objects.update_or_create(
-        name=name,
-        defaults={
-            "columns": columns,
-            "time_format": time_format,
-            "time_zone": time_zone,
-            "delimiter": delimiter,
-            "has_header": has_header,
-            "defaults": defaults or {},
-        },
-    )
+    audited = ("columns", "time_format", "time_zone", "delimiter", "has_header", "defaults")
+    earlier = UsageMapping.objects.filter(name=name).first()
+    before = snapshot(earlier, audited) if earlier else {}
+    with transaction.atomic():
+        mapping, created = UsageMapping.objects.update_or_create(
+            name=name,
+            defaults={
+                "columns": columns,
+                "time_format": time_format,
+                "time_zone": time_zone,
+                "delimiter": delimiter,
+                "has_header": has_header,
+                "defaults": defaults or {},
+            },
+        )
+        if actor is not None and getattr(actor, "pk", None):
+            after = snapshot(mapping, audited)
+            audit_record(
+                actor=actor,
+                instance=mapping,
+                action="created" if created else "updated",
+                changes=changes_created(after) if created else changes_between(before, after),
+            )
     return mapping
 
 

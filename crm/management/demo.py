@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
+from billing.rating.demo import tariffs_demo_ensure
 from crm.demo import (
     DEMO_MSISDN_PREFIX,
     demo_customers_count,
@@ -32,7 +33,8 @@ from orders.inventory.models import InventoryEvent, Msisdn, SimCard
 def demo_load(*, customers: int) -> dict[str, int]:
     """Bring the demo operator up to `customers` demo customers (idempotent)."""
     users = demo_users_ensure()
-    catalog_demo_ensure(users["admin"])
+    tariffs = tariffs_demo_ensure(users["admin"])  # before the plans, which refer to them
+    catalog_demo_ensure(users["admin"], tariffs=tariffs)
     inventory_demo_ensure(users["admin"])
     missing = max(0, customers - demo_customers_count())
     plans = plan_pks_by_payment_type(currency=settings.DEFAULT_CURRENCY)

@@ -74,7 +74,11 @@ class PlanFieldsSerializer(serializers.Serializer):
     recurring_period = serializers.CharField(help_text="month, week or 30d")
     activation_fee = AmountField("activation_fee_amount")
     proration = serializers.CharField(help_text="none or daily")
-    tariff_code = serializers.CharField()
+    tariff_code = serializers.CharField(
+        source="tariff.code",
+        allow_null=True,
+        help_text="The code of the tariff that rates usage beyond the allowances (null: none).",
+    )
     eligible_customer_kinds = serializers.ListField(
         child=serializers.CharField(), help_text="Empty: every kind."
     )

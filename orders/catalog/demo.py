@@ -7,8 +7,10 @@ nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -311,7 +313,7 @@ DEVICES: tuple[DemoDevice, ...] = (
 )
 
 
-def _plan_ensure(demo: DemoPlan, actor: User) -> None:
+def _plan_ensure(demo: DemoPlan, actor: User, tariffs: Mapping[str, Any]) -> None:
     if PricePlan.objects.filter(code=demo.code).exists():
         return
     plan = plan_create(
@@ -325,7 +327,7 @@ def _plan_ensure(demo: DemoPlan, actor: User) -> None:
         recurring_period=demo.period,
         activation_fee_amount=Decimal(demo.activation),
         proration=demo.proration,
-        tariff_code=demo.tariff,
+        tariff=tariffs.get(demo.tariff),
         eligible_customer_kinds=demo.kinds,
         eligible_channels=demo.channels,
     )
@@ -372,13 +374,14 @@ def _device_ensure(demo: DemoDevice, actor: User) -> None:
 
 
 @transaction.atomic
-def catalog_demo_ensure(actor: User) -> None:
+def catalog_demo_ensure(actor: User, *, tariffs: Mapping[str, Any] | None = None) -> None:
     """Make sure the demo catalog exists: 4 prepaid and 4 postpaid plans, data boosters, EU
     (two sizes that conflict) and USA roaming packs, an SMS pack, and three devices (their
     serial-numbered units are stock: orders.inventory.demo). Every item is audited as made by
-    `actor`, whoever loads the demo."""
+    `actor`, whoever loads the demo. `tariffs` maps a tariff code to the billing Tariff a plan
+    refers to (the catalog sits below billing: whoever loads the demo passes them)."""
     for plan in PLANS:
-        _plan_ensure(plan, actor)
+        _plan_ensure(plan, actor, tariffs or {})
     for addon in ADDONS:
         _addon_ensure(addon, actor)
     for device in DEVICES:

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from billing.rating.selectors import tariff_list
 from common.errors import ApplicationError
 from common.forms import date_field
 from crm.models import Customer
@@ -87,11 +88,12 @@ class PlanForm(forms.Form):
         "Activation fee", required=False, help_text="Charged once on connection; empty: none."
     )
     proration = forms.ChoiceField(choices=PricePlan.Proration.choices)
-    tariff_code = forms.CharField(
-        max_length=40,
+    tariff = forms.ModelChoiceField(
+        queryset=tariff_list(),
+        to_field_name="code",
         required=False,
-        label="Tariff code",
-        help_text="The tariff that rates usage beyond the allowances.",
+        empty_label="None (usage beyond the allowances is refused)",
+        help_text="The tariff that rates usage beyond the allowances and tiers.",
     )
     eligible_customer_kinds = _checkboxes(
         "Customer kinds", "None ticked: every kind.", choices=Customer.Kind.choices

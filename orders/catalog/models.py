@@ -66,8 +66,14 @@ class PricePlan(TimeStampedModel):
     recurring_period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTH)
     activation_fee_amount = money_field(default=Decimal("0"))
     proration = models.CharField(max_length=8, choices=Proration.choices, default=Proration.DAILY)
-    tariff_code = models.CharField(
-        max_length=40, blank=True, help_text="The tariff that rates usage beyond the allowances."
+    # A string reference: the catalog sits below billing and never imports it.
+    tariff = models.ForeignKey(
+        "billing.Tariff",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plans",
+        help_text="The tariff that rates usage beyond the allowances (none: usage is refused).",
     )
     eligible_customer_kinds = models.JSONField(
         default=list, help_text='Customer kinds that may buy it, e.g. ["individual"]; empty: all.'

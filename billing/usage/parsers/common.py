@@ -141,7 +141,7 @@ class Numbers:
         return found
 
     def _normalise(self, raw: str) -> tuple[str, str]:
-        value = raw.strip().translate(_PUNCTUATION)
+        value = raw.strip().replace("(0)", "").translate(_PUNCTUATION)
         if not value:
             return "", "no number"
         international = value.startswith("+")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -40,6 +40,9 @@ from orders.catalog.services._checks import (
     transition_check,
 )
 
+if TYPE_CHECKING:  # the catalog sits below billing: a plan only refers to its tariff
+    from billing.rating.models import Tariff
+
 # --- price plans --------------------------------------------------------------------------------
 
 PLAN_EDITABLE = (
@@ -51,7 +54,7 @@ PLAN_EDITABLE = (
     "recurring_period",
     "activation_fee_amount",
     "proration",
-    "tariff_code",
+    "tariff",
     "eligible_customer_kinds",
     "eligible_channels",
     "valid_from",
@@ -101,7 +104,7 @@ def _plan_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
             PricePlan.Proration,
             "proration rule",
         ),
-        "tariff_code": text_parse(values.get("tariff_code"), "tariff_code", errors, limit=40),
+        "tariff": values.get("tariff"),
         "eligible_customer_kinds": choices_parse(
             values.get("eligible_customer_kinds"),
             "eligible_customer_kinds",
@@ -114,6 +117,18 @@ def _plan_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
         "valid_from": date_parse(values.get("valid_from"), "valid_from", errors),
         "valid_to": date_parse(values.get("valid_to"), "valid_to", errors),
     }
+    tariff = clean["tariff"]
+    if tariff is not None and getattr(tariff, "_meta", None) is not None:
+        if tariff._meta.label != "billing.Tariff":
+            errors.add("tariff", "Choose one of the tariffs.")
+        elif tariff.currency != clean["currency"]:
+            errors.add(
+                "tariff",
+                f"The tariff {tariff.code} prices in {tariff.currency}; the plan is sold in "
+                f"{clean['currency']}. Choose a tariff in the plan's currency.",
+            )
+    elif tariff is not None:
+        errors.add("tariff", "Choose one of the tariffs.")
     if clean["activation_fee_amount"] is None:
         clean["activation_fee_amount"] = Decimal("0")
     valid_from: date | None = clean["valid_from"]
@@ -139,7 +154,7 @@ def plan_create(
     recurring_period: str = PricePlan.Period.MONTH,
     activation_fee_amount: Decimal | str | None = Decimal("0"),
     proration: str = PricePlan.Proration.DAILY,
-    tariff_code: str = "",
+    tariff: Tariff | None = None,
     eligible_customer_kinds: Sequence[str] = (),
     eligible_channels: Sequence[str] = (),
     valid_from: date | None = None,
@@ -167,7 +182,7 @@ def plan_create(
             "recurring_period": recurring_period,
             "activation_fee_amount": activation_fee_amount,
             "proration": proration,
-            "tariff_code": tariff_code,
+            "tariff": tariff,
             "eligible_customer_kinds": eligible_customer_kinds,
             "eligible_channels": eligible_channels,
             "valid_from": valid_from,

@@ -10,6 +10,7 @@ import yaml
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing.rating.models import Tariff
 from crm.models import Customer
 from crm.tests.api.conftest import invalid, matrix
 from crm.tests.factories import SubscriberFactory
@@ -57,7 +58,7 @@ def plan(db):
         version=2,
         name="SIM only 30GB",
         activation_fee_amount=Decimal("10"),
-        tariff_code="postpaid-standard",
+        tariff=Tariff.objects.create(code="postpaid-standard", name="Pay monthly", currency="GBP"),
         eligible_channels=["console", "selfcare"],
     )
     PricePlanFactory(code="sim-only-30gb", version=3, status="draft", name="SIM only 30GB")

@@ -72,7 +72,7 @@ def plan_data(**changes):
         "recurring_period": "month",
         "activation_fee_amount": "",
         "proration": "daily",
-        "tariff_code": "",
+        "tariff": "",
         "valid_from": "",
         "valid_to": "",
         **changes,
