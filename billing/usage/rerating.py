@@ -40,6 +40,7 @@ What a commit writes (one transaction, the run row locked first)
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -211,8 +212,8 @@ def _price_line(
                 for i in for_tariff
             ]
             for index, result in zip(for_tariff, tariff.engine.rate_many(calls), strict=True):
-                cost = getattr(result, "cost", None)
-                if cost is None:
+                price = getattr(result, "cost", None)
+                if price is None:
                     priced[index] = _Priced(
                         None, None, {}, str(getattr(result, "reason", result))[:300]
                     )
@@ -225,7 +226,7 @@ def _price_line(
                     )
                 else:
                     priced[index] = _Priced(
-                        Decimal(cost).quantize(rating.MONEY_STEP, ROUND_HALF_UP),
+                        Decimal(price).quantize(rating.MONEY_STEP, ROUND_HALF_UP),
                         tariff.version_id,
                         {"tariff": rating._jsonable(getattr(result, "trace", None))},
                     )
@@ -484,4 +485,60 @@ def rerate_adjustments(run: RerateRun) -> list[Charge]:
     """The charges a committed run posted (postpaid lines with billed usage)."""
     return list(
         Charge.objects.filter(source_key__startswith=f"rerate:{run.public_id}:").order_by("pk")
+    )
+
+
+def rerate_lines_select(*, msisdns: str = "", plan_code: str = "") -> tuple[list[Subscriber], str]:
+    """The lines a re-rate covers, from a list of numbers (one a line, or separated by commas
+    or semicolons; typed any way) or
+    every line on a plan (all its versions); with a description of the choice, in words. A
+    number no line has is refused by name."""
+    from crm.validators import msisdn_to_e164
+
+    tokens = [t.strip() for t in re.split(r"[,;\n]+", msisdns) if t.strip()]
+    if bool(tokens) == bool(plan_code):
+        raise ApplicationError(
+            "Choose the lines by number or by plan, not both.",
+            code="invalid",
+            fields={"msisdns": ["Give numbers, or leave them out and choose a plan."]},
+        )
+    if plan_code:
+        found = list(Subscriber.objects.filter(plan__code=plan_code).order_by("pk"))
+        if not found:
+            raise ApplicationError(
+                "No line is on this plan.",
+                code="invalid",
+                fields={"plan_code": [f"No line is on plan {plan_code}."]},
+            )
+        return found, f"lines on plan {plan_code}"
+    numbers: list[str] = []
+    bad: list[str] = []
+    for token in tokens:
+        number = msisdn_to_e164(token)
+        if number is None:
+            bad.append(token)
+        else:
+            numbers.append(number)
+    if bad:
+        raise ApplicationError(
+            "Some numbers are not valid.",
+            code="invalid",
+            fields={"msisdns": [f"Not a mobile number: {', '.join(bad[:20])}."]},
+        )
+    found = list(Subscriber.objects.filter(msisdn__in=numbers).order_by("pk"))
+    unknown = sorted(set(numbers) - {s.msisdn for s in found})
+    if unknown:
+        raise ApplicationError(
+            "Some numbers belong to no line.",
+            code="invalid",
+            fields={"msisdns": [f"No line has {', '.join(unknown[:20])}."]},
+        )
+    return found, f"{len(set(numbers))} numbers: {', '.join(sorted(set(numbers))[:10])}" + (
+        "…" if len(set(numbers)) > 10 else ""
+    )
+
+
+def rerate_run_qs() -> Any:
+    return RerateRun.objects.select_related("created_by", "decided_by").order_by(
+        "-created_at", "-pk"
     )
