@@ -211,8 +211,8 @@ def _price_line(
                 for i in for_tariff
             ]
             for index, result in zip(for_tariff, tariff.engine.rate_many(calls), strict=True):
-                cost = getattr(result, "cost", None)
-                if cost is None:
+                tariff_cost = getattr(result, "cost", None)
+                if tariff_cost is None:
                     priced[index] = _Priced(
                         None, None, {}, str(getattr(result, "reason", result))[:300]
                     )
@@ -225,7 +225,7 @@ def _price_line(
                     )
                 else:
                     priced[index] = _Priced(
-                        Decimal(cost).quantize(rating.MONEY_STEP, ROUND_HALF_UP),
+                        Decimal(tariff_cost).quantize(rating.MONEY_STEP, ROUND_HALF_UP),
                         tariff.version_id,
                         {"tariff": rating._jsonable(getattr(result, "trace", None))},
                     )
