@@ -25,6 +25,7 @@ class Charge(TimeStampedModel):
         RECURRING = "recurring", "Recurring"
         PRORATION_CREDIT = "proration_credit", "Proration credit"
         PRORATION_DEBIT = "proration_debit", "Proration debit"
+        USAGE_ADJUSTMENT = "usage_adjustment", "Usage adjustment (re-rating)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for the bill"
@@ -116,3 +117,4 @@ from billing.usage.models import (  # noqa: E402, F401  (registered under the "b
     UsageMapping,
     UsageRecord,
 )
+from billing.usage.rerating_models import RerateItem, RerateRun  # noqa: E402, F401

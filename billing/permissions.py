@@ -14,22 +14,27 @@ class BillingPerm(StrEnum):
     MANAGE_USAGE = "billing.manage_usage"
     VIEW_TARIFFS = "billing.view_tariffs"
     MANAGE_TARIFFS = "billing.manage_tariffs"
+    RERATE_USAGE = "billing.rerate_usage"
+    VIEW_RECONCILIATION = "billing.view_reconciliation"
 
 
 ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
     Role.CSR: [BillingPerm.VIEW_USAGE],
-    Role.SUPERVISOR: [BillingPerm.VIEW_USAGE, BillingPerm.MANAGE_USAGE],
+    Role.SUPERVISOR: [BillingPerm.VIEW_USAGE, BillingPerm.MANAGE_USAGE, BillingPerm.RERATE_USAGE],
     Role.ADMIN: [
         BillingPerm.PUSH_USAGE,
         BillingPerm.VIEW_USAGE,
         BillingPerm.MANAGE_USAGE,
         BillingPerm.VIEW_TARIFFS,
         BillingPerm.MANAGE_TARIFFS,
+        BillingPerm.RERATE_USAGE,
+        BillingPerm.VIEW_RECONCILIATION,
     ],
 }
 
-# Mediation and network systems push usage and read back what became of it; a machine client
-# may also read tariffs and ask what a call would cost (tariffs are changed by people).
+# Mediation and network systems push usage and read back what became of it (recycling rejects
+# is for people: billing.manage_usage); a machine client may read tariffs and ask what a call
+# would cost, while tariffs change by people.
 API_KEY_GRANTABLE: tuple[BillingPerm, ...] = (
     BillingPerm.PUSH_USAGE,
     BillingPerm.VIEW_USAGE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -44,4 +45,29 @@ class Pagination(PageNumberPagination):
                 }
             elif parameter["name"] == self.page_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1}
+        return parameters
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Pages of a long, growing list (usage records, the reject queue) by an opaque cursor:
+    follow `next`; a page never repeats or skips a row that arrives meanwhile. `page_size` as
+    in Pagination; oldest first by id."""
+
+    ordering = "id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int | None:
+        return Pagination.get_page_size(self, request)  # type: ignore[arg-type]
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                }
         return parameters

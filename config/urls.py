@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from billing.usage import backoffice as usage_backoffice
 from common import signin
 from common import views as common_views
 from common.api import not_found as api_not_found
@@ -20,6 +21,12 @@ urlpatterns = [
     path("backoffice/inventory/", include("orders.inventory.urls")),
     path("backoffice/partners/", include("partners.backoffice")),
     path("backoffice/tariffs/", include("billing.rating.urls")),
+    path("backoffice/usage/", include("billing.usage.urls")),
+    path("backoffice/rerating/", include((usage_backoffice.rerating_urlpatterns, "rerating"))),
+    path(
+        "backoffice/usage-reconciliation/",
+        include((usage_backoffice.reconciliation_urlpatterns, "reconciliation")),
+    ),
     path("", include("crm.urls")),
     path("partner/", include("partners.urls")),
     path("my/", include("selfcare.urls")),
@@ -29,6 +36,7 @@ urlpatterns = [
     path("api/v1/catalog/", include("orders.catalog.api_urls")),
     path("api/v1/orders/", include("orders.api_urls")),
     path("api/v1/", include("billing.rating.api_urls")),
+    path("api/v1/usage/", include("billing.usage.api_urls")),
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's start-up script is served by the same view (?script), not inline: the CSP.

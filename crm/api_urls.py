@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, path, re_path
 
 from common.api import not_found
-from crm.api import accounts, customers, subscribers
+from crm.api import accounts, customers, subscribers, usage
 
 app_name = "api"
 
@@ -47,6 +47,21 @@ urlpatterns: list[URLPattern] = [
         "subscribers/<uuid:public_id>/terminate/",
         subscribers.SubscriberTerminateApi.as_view(),
         name="subscriber-terminate",
+    ),
+    path(
+        "subscribers/<uuid:public_id>/usage/",
+        usage.SubscriberUsageListApi.as_view(),
+        name="subscriber-usage",
+    ),
+    path(
+        "subscribers/<uuid:public_id>/usage/totals/",
+        usage.SubscriberUsageTotalsApi.as_view(),
+        name="subscriber-usage-totals",
+    ),
+    path(
+        "subscribers/<uuid:public_id>/usage.csv",
+        usage.SubscriberUsageCsvApi.as_view(),
+        name="subscriber-usage-csv",
     ),
     # Anything else under /api/v1/, a malformed public_id included, with or without a slash.
     re_path(r"^", not_found, name="not-found"),

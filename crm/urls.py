@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from crm.views import backoffice, console
+from crm.views import backoffice, console, usage
 
 app_name = "crm"
 
 urlpatterns = [
     path("console/", include(console.urlpatterns)),
+    path("console/", include(usage.urlpatterns)),
     path("backoffice/", include(backoffice.urlpatterns)),
 ]

@@ -13,11 +13,10 @@ from uuid import UUID
 from django.conf import settings
 from django.db.models import Case, Count, Prefetch, QuerySet, When
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from billing.rating.cgrates import tariff_plan_zip
-from billing.rating.engine import CallDescriptor, RatingEngine
-from billing.rating.models import TENANT, Category, Tariff, TariffVersion, TariffVersionEvent
+from billing.rating.engine import RatingEngine
+from billing.rating.models import Category, Tariff, TariffVersion, TariffVersionEvent
 from billing.rating.plan import SECOND, TariffPlan
 from orders.catalog.models import PricePlan
 
@@ -266,53 +265,3 @@ def tariff_version_export(version: TariffVersion) -> tuple[str, bytes]:
     """The version as a zip of a CGRateS tariff-plan folder: (file name, content)."""
     content = tariff_plan_zip(TariffPlan.from_dict(version.content))
     return f"{version.tariff.code}-v{version.number}-cgrates.zip", content
-
-
-# --- rating usage records ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class UsageTariff:
-    """What billing.usage's rating step needs of a plan's tariff (its `Tariff` shape, see
-    settings.USAGE_TARIFF_RESOLVER): the version, its engine, currency and how to describe a
-    call to it."""
-
-    version_id: int
-    engine: RatingEngine
-    currency: str
-    describe: Any
-    tenant: str
-    subject: str
-    categories: dict[str, str]
-
-
-USAGE_CATEGORIES = {
-    "voice": Category.CALL,
-    "sms": Category.SMS,
-    "mms": Category.MMS,
-    "data": Category.DATA,
-}
-
-
-def tariff_for_usage(*, plan_id: int | None, at: datetime | None = None) -> UsageTariff | None:
-    """The tariff version that rates a plan's usage: the plan's tariff, the version in force
-    `at` (now when not given), the plan code as the subject (falling back to *any). None when
-    the plan has no tariff or no version is in force (its usage is refused: no_tariff). Set
-    settings.USAGE_TARIFF_RESOLVER = "billing.rating.selectors.tariff_for_usage" to use it."""
-    if plan_id is None:
-        return None
-    plan = PricePlan.objects.select_related("tariff").filter(pk=plan_id).first()
-    if plan is None or plan.tariff is None:
-        return None
-    version = tariff_version_in_force(tariff=plan.tariff, at=at or timezone.now())
-    if version is None:
-        return None
-    return UsageTariff(
-        version_id=version.pk,
-        engine=tariff_engine_for(version),
-        currency=plan.tariff.currency,
-        describe=CallDescriptor,
-        tenant=TENANT,
-        subject=plan.code,
-        categories=dict(USAGE_CATEGORIES),
-    )

@@ -32,6 +32,7 @@ from billing.usage.parsers.generic import (
     record_from_values,
     time_reader,
 )
+from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.errors import ApplicationError
 from common.types import Actor
 
@@ -74,12 +75,14 @@ def usage_batch_ingest_file(
     actor: Actor | None,
     mapping: UsageMapping | None = None,
     fan_out: bool = False,
+    plan_only: bool = False,
 ) -> UsageBatch:
     """Load a usage file (Asterisk Master.csv, FreeSWITCH mod_cdr_csv, or CSV through a saved
     mapping) as a batch with control totals; memory stays flat whatever the file's size.
 
-    With `fan_out` (a path that workers can read) each chunk becomes a Celery task; otherwise
-    the chunks are loaded here, one after another, and the batch returned is finished."""
+    With `fan_out` (a path that workers can read) each chunk becomes a Celery task; with
+    `plan_only` the chunks are left for whoever calls `usage_chunk_process`; otherwise the
+    chunks are loaded here, one after another, and the batch returned is finished."""
     _mapping_check(mapping, format)
     if isinstance(path_or_file, str | os.PathLike):
         path = Path(path_or_file)
@@ -90,9 +93,12 @@ def usage_batch_ingest_file(
                 fields={"path": ["No such file."]},
             )
         with path.open("rb") as binary:
-            return _ingest(binary, format, source, actor, mapping, path.name, str(path), fan_out)
+            return _ingest(
+                binary, format, source, actor, mapping, path.name, str(path),
+                "fan_out" if fan_out else "plan_only" if plan_only else "here",
+            )  # fmt: skip
     name = Path(getattr(path_or_file, "name", "") or "upload").name
-    return _ingest(path_or_file, format, source, actor, mapping, name, "", False)
+    return _ingest(path_or_file, format, source, actor, mapping, name, "", "here")
 
 
 def _ingest(
@@ -103,7 +109,7 @@ def _ingest(
     mapping: UsageMapping | None,
     file_name: str,
     file_path: str,
-    fan_out: bool,
+    run: str,
 ) -> UsageBatch:
     has_header = format == UsageBatch.Format.CSV and mapping is not None and mapping.has_header
     chunk_size = settings.USAGE_CHUNK_SIZE
@@ -142,7 +148,9 @@ def _ingest(
                 f"Mapping {mapping.name}: {error}", code="mapping_mismatch",
                 fields={"mapping": [str(error)]},
             ) from error  # fmt: skip
-    if fan_out and file_path:
+    if run == "plan_only":
+        return batch
+    if run == "fan_out":
         from billing.usage.tasks import usage_chunk_process_task
 
         for chunk in batch.chunks.filter(done=False).order_by("number"):
@@ -340,10 +348,22 @@ def usage_recycle(
     counts = {"rated": 0, "rejected": 0, "skipped": skipped}
     for batch_id, rows in by_batch.items():
         batch = UsageBatch.objects.get(pk=batch_id)
+        done = {"rated": 0, "rejected": 0}
         for start in range(0, len(rows), 5000):
             outcome = _recycle_rows(batch, rows[start : start + 5000], actor, reason)
-            counts["rated"] += outcome["rated"]
-            counts["rejected"] += outcome["rejected"]
+            done["rated"] += outcome["rated"]
+            done["rejected"] += outcome["rejected"]
+        counts["rated"] += done["rated"]
+        counts["rejected"] += done["rejected"]
+        if done["rated"] or done["rejected"]:
+            # who recycled which batch's rejects, when and why (each record keeps it too)
+            audit_record(
+                actor=actor,
+                instance=batch,
+                action="recycled",
+                changes={"rated": [None, done["rated"]], "rejected": [None, done["rejected"]]},
+                reason=reason,
+            )
     return counts
 
 
@@ -379,7 +399,7 @@ def _recycle_rows(
         parsed.append(record)
     prepared = imports.records_prepare(parsed, context, now)
     for record, row in zip(prepared, rows, strict=True):
-        record["dedup_key"] = row.dedup_key  # the record keeps its identity
+        record["dedup_key"] = row.dedup_key.hex  # the record keeps its identity
         if not record.get("time_known", True):
             record["started_at"] = row.started_at
     # lock the rows being recycled: a second recycle of the same rows waits, then skips them
@@ -398,7 +418,6 @@ def _recycle_rows(
         guided, lines, resolver=context.resolver, grants=grants, now=now
     )
     counts = {"rated": 0, "rejected": 0}
-    delta_rated = delta_rejected = 0
     for record, row in work:
         history = {"at": now.isoformat(), "by": str(actor.pk), "reason": reason[:200],
                    "previous_reason": row.reject_reason}  # fmt: skip
@@ -414,23 +433,20 @@ def _recycle_rows(
             values["reject_reason"] = ""
             values["reject_detail"] = ""
             counts["rated"] += 1
-            delta_rated += 1
-            delta_rejected += 1
         fields = {
             k: v for k, v in values.items() if k in imports._MODEL_FIELDS and k != "dedup_key"
         }
         fields.setdefault("reject_reason", record.get("reject_reason", ""))
         UsageRecord.objects.filter(pk=row.pk, started_at=row.started_at).update(**fields)
     line_rating.grants_consume({pk: used for pk, used in outcome.grants_used.items() if used})
-    if delta_rated:
-        _recount_after_recycle(batch)
+    _recount_after_recycle(batch)
     return counts
 
 
 def _recount_after_recycle(batch: UsageBatch) -> None:
-    """A recycled record that is now rated moves from the batch's rejected count to its rated
-    count (received = rated + rejected + duplicate still holds); reasons and totals are
-    counted again from the records."""
+    """After recycling, the batch's counters are counted again from its records: a record now
+    rated moves from rejected to rated, one rejected again keeps its count under its new
+    reason (received = rated + rejected + duplicate still holds)."""
     from django.db.models import Count, Sum
 
     rows = UsageRecord.objects.filter(batch_id=batch.pk)
@@ -491,17 +507,29 @@ def usage_mapping_save(
         raise ApplicationError(
             f"{time_zone!r} is not a time zone.", fields={"time_zone": ["Unknown zone."]}
         ) from error
-    mapping, _ = UsageMapping.objects.update_or_create(
-        name=name,
-        defaults={
-            "columns": columns,
-            "time_format": time_format,
-            "time_zone": time_zone,
-            "delimiter": delimiter,
-            "has_header": has_header,
-            "defaults": defaults or {},
-        },
-    )
+    audited = ("columns", "time_format", "time_zone", "delimiter", "has_header", "defaults")
+    earlier = UsageMapping.objects.filter(name=name).first()
+    before = snapshot(earlier, audited) if earlier else {}
+    with transaction.atomic():
+        mapping, created = UsageMapping.objects.update_or_create(
+            name=name,
+            defaults={
+                "columns": columns,
+                "time_format": time_format,
+                "time_zone": time_zone,
+                "delimiter": delimiter,
+                "has_header": has_header,
+                "defaults": defaults or {},
+            },
+        )
+        if actor is not None and getattr(actor, "pk", None):
+            after = snapshot(mapping, audited)
+            audit_record(
+                actor=actor,
+                instance=mapping,
+                action="created" if created else "updated",
+                changes=changes_created(after) if created else changes_between(before, after),
+            )
     return mapping
 
 

@@ -10,7 +10,6 @@ import pytest
 from billing.rating.models import Tariff, TariffVersion, TariffVersionEvent
 from billing.rating.plan import SECOND, TariffPlan
 from billing.rating.selectors import (
-    tariff_for_usage,
     tariff_timeline,
     tariff_version_in_force,
     tariff_version_tables,
@@ -25,7 +24,6 @@ from billing.rating.services import (
 )
 from billing.tests.rating.tariff_samples import sample_tariff
 from common.errors import ApplicationError, InvalidTransition
-from orders.tests.factories import PricePlanFactory
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -283,29 +281,3 @@ def test_two_versions_cannot_start_at_the_same_moment(admin):
         tariff_version_publish(version=draft, actor=admin, reason="Same", valid_from=_at(1))
     # then
     assert "valid_from" in refused.value.fields
-
-
-def test_usage_is_rated_by_the_plans_tariff_version_in_force(admin):
-    # given
-    tariff = sample_tariff(admin)
-    version = tariff_version_publish(
-        version=tariff.versions.get(), actor=admin, reason="Launch", valid_from=_at(1)
-    )
-    plan = PricePlanFactory(code="sim-only", tariff=tariff, currency="GBP")
-    # when
-    usage_tariff = tariff_for_usage(plan_id=plan.pk, at=_at(5))
-    call = usage_tariff.describe(
-        tenant=usage_tariff.tenant,
-        category=usage_tariff.categories["sms"],
-        subject=usage_tariff.subject,
-        destination="447700900123",
-        answer_time=_at(5),
-        usage=2,
-        tor="*sms",
-    )
-    (result,) = usage_tariff.engine.rate_many([call])
-    # then
-    assert (usage_tariff.version_id, usage_tariff.currency) == (version.pk, "GBP")
-    assert str(result.cost) == "0.1600"
-    assert tariff_for_usage(plan_id=plan.pk, at=_at(1, 11)) is None
-    assert tariff_for_usage(plan_id=PricePlanFactory(code="no-tariff").pk) is None

@@ -66,13 +66,14 @@ def fake_resolver(*, plan_id: int | None) -> Any:
 
 @pytest.fixture(autouse=True)
 def _usage_settings(settings: Any) -> None:
-    from billing.usage import imports, lines
+    from billing.usage import imports
+    from billing.usage.lines import rating
 
     settings.USAGE_TARIFF_RESOLVER = "billing.tests.usage.conftest.fake_resolver"
     settings.TIME_ZONE = "UTC"
-    lines.tiers_clear()
-    lines._plan_currency.cache_clear()
-    lines._operator_zone.cache_clear()
+    rating.tiers_clear()
+    rating._plan_currency.cache_clear()
+    rating._operator_zone.cache_clear()
     imports.partitions_forget()
 
 
@@ -127,11 +128,23 @@ def asterisk_row(
     answered = start + timedelta(seconds=ring) if disposition == "ANSWERED" else None
     end = start + timedelta(seconds=ring + (billsec if answered else 0))
     row = [
-        "", src, dst, "from-internal", f'"Ada" <{src}>', "SIP/100-00000001",
-        "SIP/trunk-00000002", "Dial", f"SIP/trunk/{dst},60", stamp(start), stamp(answered),
-        stamp(end), str(ring + (billsec if answered else 0)), str(billsec if answered else 0),
-        disposition, "DOCUMENTATION",
-    ]  # fmt: skip
+        "",
+        src,
+        dst,
+        "from-internal",
+        f'"Ada" <{src}>',
+        "SIP/100-00000001",
+        "SIP/trunk-00000002",
+        "Dial",
+        f"SIP/trunk/{dst},60",
+        stamp(start),
+        stamp(answered),
+        stamp(end),
+        str(ring + (billsec if answered else 0)),
+        str(billsec if answered else 0),
+        disposition,
+        "DOCUMENTATION",
+    ]
     if uniqueid is not None:
         row.append(uniqueid)
     if userfield is not None:
@@ -140,16 +153,33 @@ def asterisk_row(
 
 
 def freeswitch_row(
-    src: str, dst: str, *, start: datetime, billsec: int = 60, cause: str = "NORMAL_CLEARING",
+    src: str,
+    dst: str,
+    *,
+    start: datetime,
+    billsec: int = 60,
+    cause: str = "NORMAL_CLEARING",
     uuid: str = "a5f1c6de-0000-4000-8000-000000000001",
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     answered = start + timedelta(seconds=3) if cause == "NORMAL_CLEARING" else None
     end = start + timedelta(seconds=3 + (billsec if answered else 0))
     return [
-        "Ada", src, dst, "default", stamp(start), stamp(answered), stamp(end),
-        str(3 + (billsec if answered else 0)), str(billsec if answered else 0), cause, uuid,
-        "", "", "PCMA", "PCMA",
-    ]  # fmt: skip
+        "Ada",
+        src,
+        dst,
+        "default",
+        stamp(start),
+        stamp(answered),
+        stamp(end),
+        str(3 + (billsec if answered else 0)),
+        str(billsec if answered else 0),
+        cause,
+        uuid,
+        "",
+        "",
+        "PCMA",
+        "PCMA",
+    ]
 
 
 def csv_text(rows: list[list[str]]) -> str:
