@@ -33,15 +33,15 @@ def test_csr_filters_a_lines_usage_and_downloads_it(page, sign_in, csr, line, cu
     # when
     page.get_by_role("link", name="Itemised usage").click()
     expect(page).to_have_url(re.compile(rf"/console/lines/{line.public_id}/usage/"))
-    page.get_by_label("From").fill("2026-11-01")
-    page.get_by_label("To").fill("2026-11-30")
+    page.locator("#id_period_from").fill("2026-11-01")
+    page.locator("#id_period_to").fill("2026-11-30")
     page.get_by_role("button", name="Show usage").click()
     # then
     results = page.locator("#usage-results")
     expect(results.locator('[data-total="count"]')).to_have_text("3")
     expect(results.locator("tbody tr")).to_have_count(3)
     # when: one service, swapped in by htmx
-    page.get_by_label("Service").select_option("sms")
+    page.locator("#id_service").select_option("sms")
     # then
     expect(results.locator('[data-total="count"]')).to_have_text("1")
     expect(results.locator("tbody tr")).to_have_count(1)
