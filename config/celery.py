@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("telecrm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Sub-packages with tasks of their own (autodiscovery looks only at each app's `tasks`).
+app.autodiscover_tasks(["billing.usage"])
 
 # Periodic jobs; each entry names a thin task that calls one service.
 app.conf.beat_schedule = {
@@ -35,6 +37,10 @@ app.conf.beat_schedule = {
     "kyc-expiries-apply": {
         "task": "crm.tasks.kyc_expiries_apply_task",
         "schedule": 6 * 3600.0,
+    },
+    "usage-partitions-ensure": {
+        "task": "billing.usage.tasks.usage_partitions_ensure_task",
+        "schedule": 24 * 3600.0,
     },
     "msisdn-quarantines-end": {
         "task": "orders.tasks.msisdn_quarantines_end_task",

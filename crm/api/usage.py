@@ -111,7 +111,7 @@ def _usage_filter(data: dict[str, Any]) -> UsageFilter:
 
 
 class UsageRecordSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="dedup_key", help_text="The record's identity.")
+    record_id = serializers.UUIDField(source="dedup_key", help_text="The record's identity.")
     started_at = serializers.DateTimeField()
     answered_at = serializers.DateTimeField(allow_null=True)
     ended_at = serializers.DateTimeField(allow_null=True)
