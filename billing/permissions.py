@@ -32,12 +32,11 @@ ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
     ],
 }
 
-# Mediation and network systems push usage and read back what became of it; an integrator
-# that fixes the cause of rejects (a line created, a number corrected) may recycle them; a
-# machine client may read tariffs and ask what a call would cost, while tariffs change by people.
+# Mediation and network systems push usage and read back what became of it (recycling rejects
+# is for people: billing.manage_usage); a machine client may read tariffs and ask what a call
+# would cost, while tariffs change by people.
 API_KEY_GRANTABLE: tuple[BillingPerm, ...] = (
     BillingPerm.PUSH_USAGE,
     BillingPerm.VIEW_USAGE,
-    BillingPerm.MANAGE_USAGE,
     BillingPerm.VIEW_TARIFFS,
 )

@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("telecrm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Sub-packages with tasks of their own (autodiscovery looks only at each app's `tasks`).
+app.autodiscover_tasks(["billing.usage"])
 
 # Periodic jobs; each entry names a thin task that calls one service.
 app.conf.beat_schedule = {

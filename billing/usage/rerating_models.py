@@ -113,4 +113,4 @@ class RerateItem(models.Model):
 
     @property
     def difference(self) -> Decimal:
-        return Decimal(self.new_amount) - Decimal(self.old_amount)
+        return self.new_amount - self.old_amount

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection
 
 from billing.rating.demo import tariffs_demo_ensure
+from billing.usage.demo import usage_demo_ensure
 from crm.demo import (
     DEMO_MSISDN_PREFIX,
     demo_customers_count,
@@ -44,6 +45,8 @@ def demo_load(*, customers: int) -> dict[str, int]:
     demo_lines_stock_ensure(users["admin"], msisdn_prefix=DEMO_MSISDN_PREFIX)
     # ... and each live demo line holds its plan's allowances for the current period.
     demo_lines_allowances_ensure(users["admin"], msisdn_prefix=DEMO_MSISDN_PREFIX)
+    # ... and some of them have made calls, sent messages and used data (rated, with rejects).
+    usage_demo_ensure(users["admin"], msisdn_prefix=DEMO_MSISDN_PREFIX)
     if connection.vendor == "postgresql" and added > 10_000:
         with connection.cursor() as cursor:
             for model in (
