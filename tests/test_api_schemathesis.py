@@ -121,14 +121,13 @@ def test_schemathesis_finds_nothing_for_a_client_with_every_permission(
         actor=admin, name="Schemathesis", permissions=list(api_key_grantable())
     )
     # a key sees only the usage batches it sent: it sends one
-    ids["usage_batch_retrieve"] = str(
-        usage_batch_ingest_records(
-            records=[{"record_id": "st-1", "service": "sms", "calling_number": "+447400000001",
-                      "called_number": "+447700900123", "started_at": "2026-01-05T10:00:00Z"}],
-            source="schemathesis",
-            actor=api_key.user,
-        ).public_id
+    batch = usage_batch_ingest_records(
+        records=[{"record_id": "st-1", "service": "sms", "calling_number": "+447400000001",
+                  "called_number": "+447700900123", "started_at": "2026-01-05T10:00:00Z"}],
+        source="schemathesis",
+        actor=api_key.user,
     )  # fmt: skip
+    ids["usage_batch_retrieve"] = ("public_id", str(batch.public_id))
     # when / then
     _run(live_server, tmp_path, _config(tmp_path, ids), f"Authorization: Api-Key {key}")
 
