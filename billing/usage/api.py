@@ -15,6 +15,7 @@ every batch.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -175,6 +176,109 @@ class RecordInputSerializer(serializers.Serializer):
         ref_name = "UsageRecordInput"
 
 
+class _FastCheck:
+    """The schema of RecordInputSerializer, checked at a fraction of a serializer's cost (a
+    batch holds up to 10,000 records). Never looser than the serializer: a record it does not
+    pass is checked by the serializer, whose answer (and error messages) stand."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, int] = {}
+        self.patterns: dict[str, tuple[int, re.Pattern[str]]] = {}
+        self.choices: dict[str, frozenset[str]] = {}
+        self.counts: dict[str, tuple[int, int]] = {}
+        self.flags: set[str] = set()
+        self.moments: dict[str, bool] = {}
+        for name, field in RecordInputSerializer().fields.items():
+            if isinstance(field, serializers.RegexField):
+                regex = next(v.regex for v in field.validators if hasattr(v, "regex"))
+                self.patterns[name] = (field.max_length or 0, regex)
+            elif isinstance(field, ChoiceOf):
+                self.choices[name] = frozenset(map(str, field.choices))
+            elif isinstance(field, TextField):
+                self.texts[name] = field.max_length or 0
+            elif isinstance(field, WholeNumberField):
+                self.counts[name] = (int(field.min_value or 0), int(field.max_value or 0))
+            elif isinstance(field, TrueFalseField):
+                self.flags.add(name)
+            elif isinstance(field, MomentField):
+                self.moments[name] = field.allow_null
+        self.known = frozenset(RecordInputSerializer().fields)
+
+    def __call__(self, record: Any) -> dict[str, Any] | None:
+        """The record as the pipeline reads it, or None when the serializer must judge."""
+        if not isinstance(record, dict) or "started_at" not in record:
+            return None
+        checked: dict[str, Any] = {}
+        for name, value in record.items():
+            if name not in self.known:
+                continue
+            if name in self.texts:
+                if (
+                    type(value) is not str
+                    or len(value) > self.texts[name]
+                    or "\x00" in value
+                    or value != value.strip()
+                ):
+                    return None
+            elif name in self.choices:
+                if type(value) is not str or value not in self.choices[name]:
+                    return None
+            elif name in self.counts:
+                low, high = self.counts[name]
+                if type(value) is not int or not low <= value <= high:
+                    return None
+            elif name in self.flags:
+                if type(value) is not bool:
+                    return None
+            elif name in self.moments:
+                if value is None and self.moments[name]:
+                    continue
+                if type(value) is not str:
+                    return None
+                try:
+                    moment = datetime.fromisoformat(value)
+                    moment = (
+                        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+                    ).astimezone(UTC)
+                except (ValueError, OverflowError):
+                    return None
+                checked[name] = moment.isoformat()
+                continue
+            else:
+                length, regex = self.patterns[name]
+                if type(value) is not str or len(value) > length or not regex.fullmatch(value):
+                    return None
+            checked[name] = value
+        return checked
+
+
+def records_check(records: Any) -> list[dict[str, Any]]:
+    """The records of a batch as the pipeline reads them; a ValidationError names each field
+    at fault as records.<index>.<field> (nothing is written)."""
+    if not isinstance(records, list):
+        raise serializers.ValidationError({"records": ["A list of usage records."]})
+    if not 1 <= len(records) <= MAX_RECORDS:
+        raise serializers.ValidationError(
+            {"records": [f"Send 1 to {MAX_RECORDS:,} records in a batch."]}
+        )
+    check = _FastCheck()
+    checked: list[dict[str, Any]] = []
+    problems: dict[str, Any] = {}
+    for index, record in enumerate(records):
+        fast = check(record)
+        if fast is not None:
+            checked.append(fast)
+            continue
+        serializer = RecordInputSerializer(data=record)
+        if serializer.is_valid():
+            checked.append(_jsonable(serializer.validated_data))
+        else:
+            problems[str(index)] = serializer.errors
+    if problems:
+        raise serializers.ValidationError({"records": problems})
+    return checked
+
+
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     """A checked record as the pipeline reads it (times in ISO 8601 UTC), which is also what
     the reject queue keeps as the record's original content."""
@@ -304,6 +408,9 @@ class UsageBatchListCreateApi(ListApi):
         class Meta:
             ref_name = "UsageBatchCreate"
 
+    class SourceSerializer(serializers.Serializer):
+        source = serializers.RegexField(SOURCE_PATTERN, max_length=120)  # type: ignore[assignment]
+
     @extend_schema(
         operation_id="usage_batch_list",
         summary="List the usage batches the caller may see",
@@ -326,23 +433,39 @@ class UsageBatchListCreateApi(ListApi):
     @idempotent
     def post(self, request: Request) -> Response:
         require_perm(request, BillingPerm.PUSH_USAGE)
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        source = data.validated_data["source"]
+        body = request.data if isinstance(request.data, dict) else {}
+        problems: dict[str, Any] = {}
+        source = self.SourceSerializer(data=body)
+        if not source.is_valid():
+            problems.update(source.errors)
+        records: list[dict[str, Any]] = []
+        try:
+            records = records_check(body.get("records"))
+        except serializers.ValidationError as error:
+            problems.update(error.detail)  # type: ignore[arg-type]
+        if problems:
+            raise serializers.ValidationError(problems)
+        source_name = source.validated_data["source"]
         key = request.headers.get(IDEMPOTENCY_HEADER, "")
         if key:
-            earlier = UsageBatch.objects.filter(source_name=source, idempotency_key=key).first()
+            earlier = UsageBatch.objects.filter(
+                source_name=source_name, idempotency_key=key
+            ).first()
             if earlier is not None and earlier.created_by_id != request.user.pk:
                 raise IdempotencyKeyReused()
         batch = usage_batch_ingest_records(
-            records=[_jsonable(record) for record in data.validated_data["records"]],
-            source=source,
+            records=records,
+            source=source_name,
             actor=actor_of(request),
             idempotency_key=key,
         )
         batch = usage_batch_get_for(request.user, batch.public_id)
         answer = BatchSerializer(batch).data
-        answer["records"] = OutcomeSerializer(usage_batch_outcomes(batch=batch), many=True).data
+        # OutcomeSerializer documents these; written out directly (10,000 a batch)
+        answer["records"] = [
+            {**outcome, "charge": outcome["charge"].as_json() if outcome["charge"] else None}
+            for outcome in usage_batch_outcomes(batch=batch)
+        ]
         return Response(answer, status=status.HTTP_201_CREATED)
 
 

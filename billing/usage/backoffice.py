@@ -1,9 +1,9 @@
 """Staff pages for re-rating and the usage reconciliation report.
 
 Re-rating needs billing.rerate_usage (supervisors and admins), reconciliation
-billing.view_usage; both open from the back office or the CSR console, whichever the user may
-use (the layout follows). Forms parse, one service decides, field errors land on the form;
-every write is a POST followed by a redirect.
+billing.view_usage or billing.view_reconciliation; both open from the back office or the CSR
+console, whichever the user may use (the layout follows). Forms parse, one service decides,
+field errors land on the form; every write is a POST followed by a redirect.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -51,12 +52,13 @@ from orders.catalog.models import PricePlan
 ITEMS_PER_PAGE = 100
 
 
-def _open(request: HttpRequest, permission: str) -> str | HttpResponse:
+def _open(request: HttpRequest, *permissions: str) -> str | HttpResponse:
     """The base template for the user's front end, after checking sign-in, a staff front end
-    and `permission` (403 otherwise)."""
+    and one of `permissions` (403 otherwise)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    require_perm(request, permission)
+    if not any(request.user.has_perm(permission) for permission in permissions):
+        raise PermissionDenied("Your role may not do this.")
     if request.user.has_perm(BACKOFFICE.permission):
         request.frontend = BACKOFFICE  # type: ignore[attr-defined]
         return "base_backoffice.html"
@@ -266,7 +268,7 @@ def _report(form: ReconciliationForm) -> Any:
 
 @require_GET
 def reconciliation(request: HttpRequest) -> HttpResponse:
-    base = _open(request, BillingPerm.VIEW_USAGE)
+    base = _open(request, BillingPerm.VIEW_USAGE, BillingPerm.VIEW_RECONCILIATION)
     if isinstance(base, HttpResponse):
         return base
     form = _reconciliation_form(request)
@@ -300,7 +302,7 @@ def _csv(rows: list[list[str]]) -> Iterator[str]:
 
 @require_GET
 def reconciliation_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    base = _open(request, BillingPerm.VIEW_USAGE)
+    base = _open(request, BillingPerm.VIEW_USAGE, BillingPerm.VIEW_RECONCILIATION)
     if isinstance(base, HttpResponse):
         return base
     form = _reconciliation_form(request)

@@ -56,6 +56,8 @@ from billing.models import Charge
 from billing.services import charge_post
 from billing.usage import lines as rating
 from billing.usage.itemised import MAX_PERIOD_DAYS, period_bounds
+from billing.usage.lines.rating import MONEY_STEP, _plan_currency, _tiers
+from billing.usage.lines.tariffs import call_descriptor, tariff_trace
 from billing.usage.models import UsageRecord
 from billing.usage.rerating_models import RerateItem, RerateRun
 from common.errors import ApplicationError, InvalidTransition
@@ -163,7 +165,7 @@ def _price_line(
     priced: list[_Priced | None] = [None] * len(records)
     for_tariff: list[int] = []
     has_tiers = {
-        service: bool(line.plan_id is not None and rating._tiers(line.plan_id, service))
+        service: bool(line.plan_id is not None and _tiers(line.plan_id, service))
         for service in {r["service"] for r in records}
     }
     cumulative: dict[tuple[str, datetime], Decimal] = {}
@@ -179,10 +181,10 @@ def _price_line(
             start, _ = rating.bill_period(record["started_at"], line.bill_cycle_day)
             key = (service, start)
             used = cumulative.get(key, ZERO)
-            tiered = rating.tier_price(rating._tiers(line.plan_id, service), used, units)
+            tiered = rating.tier_price(_tiers(line.plan_id, service), used, units)
             if tiered is not None:
                 cumulative[key] = used + units
-                currency = rating._plan_currency(line.plan_id)
+                currency = _plan_currency(line.plan_id)
                 if currency != line.currency:
                     priced[index] = _Priced(
                         None,
@@ -193,7 +195,7 @@ def _price_line(
                     continue
                 cost, steps = tiered
                 priced[index] = _Priced(
-                    cost.quantize(rating.MONEY_STEP, ROUND_HALF_UP),
+                    cost.quantize(MONEY_STEP, ROUND_HALF_UP),
                     None,
                     {"tiers": steps, "period_used": str(used)},
                 )
@@ -208,8 +210,7 @@ def _price_line(
                 priced[index] = _Priced(None, None, {}, "no charging tier or tariff rates it now")
         else:
             calls = [
-                rating._descriptor(tariff, records[i], records[i]["rated_units"])
-                for i in for_tariff
+                call_descriptor(tariff, records[i], records[i]["rated_units"]) for i in for_tariff
             ]
             for index, result in zip(for_tariff, tariff.engine.rate_many(calls), strict=True):
                 price = getattr(result, "cost", None)
@@ -226,9 +227,9 @@ def _price_line(
                     )
                 else:
                     priced[index] = _Priced(
-                        Decimal(price).quantize(rating.MONEY_STEP, ROUND_HALF_UP),
+                        Decimal(price).quantize(MONEY_STEP, ROUND_HALF_UP),
                         tariff.version_id,
-                        {"tariff": rating._jsonable(getattr(result, "trace", None))},
+                        {"tariff": tariff_trace(result)},
                     )
     return [p for p in priced if p is not None]
 

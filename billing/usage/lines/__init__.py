@@ -30,6 +30,7 @@ from billing.usage.lines.guiding import (
     records_guide,
 )
 from billing.usage.lines.rating import (
+    MONEY_STEP,
     GrantState,
     RatingOutcome,
     bill_period,
@@ -40,15 +41,23 @@ from billing.usage.lines.rating import (
     tiers_clear,
     units_of,
 )
+from billing.usage.lines.rating import _plan_currency as _plan_currency
+from billing.usage.lines.rating import _tiers as _tiers
 from billing.usage.lines.tariffs import (
     Tariff,
     TariffResolver,
+    call_descriptor,
     plan_tariff_resolver,
     tariff_resolver,
     trace_json,
 )
+from billing.usage.lines.tariffs import _jsonable as _jsonable
+from billing.usage.lines.tariffs import call_descriptor as _descriptor
 
+# (re-rating, billing.usage.rerating, reuses the tier and descriptor helpers under the names
+# they had before this package was split)
 __all__ = [
+    "MONEY_STEP",
     "GrantState",
     "Line",
     "LineDirectory",
@@ -56,7 +65,12 @@ __all__ = [
     "RatingOutcome",
     "Tariff",
     "TariffResolver",
+    "_descriptor",
+    "_jsonable",
+    "_plan_currency",
+    "_tiers",
     "bill_period",
+    "call_descriptor",
     "destination_class",
     "grants_consume",
     "grants_lock",
