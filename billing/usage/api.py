@@ -125,7 +125,9 @@ class MomentField(serializers.DateTimeField):
             raise ApplicationError(
                 f"{value} is not a time this system can hold.",
                 code="invalid",
-                fields={self.field_name: ["A date-time between the years 1 and 9999 (UTC)."]},
+                fields={
+                    self.field_name or "time": ["A date-time between the years 1 and 9999 (UTC)."]
+                },
             )
         return super().to_internal_value(value)
 

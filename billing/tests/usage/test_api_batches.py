@@ -238,10 +238,8 @@ def test_times_are_answered_in_utc(mediation, line):
     # given
     start = at(days_ago=400).replace(year=1900)
     # when
-    body = mediation.post(
-        URL, {"source": "m", "records": [call("c-1", called_number="12ab", started_at=start.isoformat())]},
-        format="json",
-    ).json()  # fmt: skip
+    record = call("c-1", called_number="12ab", started_at=start.isoformat())
+    body = mediation.post(URL, {"source": "m", "records": [record]}, format="json").json()
     rejects = mediation.get("/api/v1/usage/rejects/").json()["results"]
     # then
     assert body["created_at"].endswith("Z")

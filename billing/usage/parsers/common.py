@@ -183,10 +183,10 @@ def record_check(record: Record, *, now: datetime) -> Record:
         return record
     started = record["started_at"]
     for name, limit in _COLUMN_LIMITS.items():
-        value = record.get(name, 0)
-        if not -limit <= value <= limit:  # e.g. worked out from times centuries apart
+        number = record.get(name, 0)
+        if not -limit <= number <= limit:  # e.g. worked out from times centuries apart
             record[name] = 0  # the row is kept (its original text in raw), its column stored
-            return _refused(record, MALFORMED_ROW, f"{name} {value} is beyond any real value")
+            return _refused(record, MALFORMED_ROW, f"{name} {number} is beyond any real value")
     if record.get("duration_seconds", 0) < 0 or record.get("billable_seconds", 0) < 0:
         return _refused(record, NEGATIVE_DURATION, "duration or billable seconds below zero")
     if record.get("bytes_up", 0) < 0 or record.get("bytes_down", 0) < 0:
