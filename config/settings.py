@@ -383,4 +383,6 @@ USAGE_CHUNK_SIZE = env_int("USAGE_CHUNK_SIZE", 20_000, minimum=100)
 # Seconds a start time may lie ahead of the clock before the record is refused.
 USAGE_FUTURE_TOLERANCE_SECONDS = 300
 # Dotted path of the callable that maps a line's plan to (tariff_version_id, engine, currency).
-USAGE_TARIFF_RESOLVER = env_str("USAGE_TARIFF_RESOLVER", "billing.usage.lines.plan_tariff_resolver")
+USAGE_TARIFF_RESOLVER = env_str(
+    "USAGE_TARIFF_RESOLVER", "billing.rating.timeline.usage_tariff_for_plan"
+)

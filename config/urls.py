@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from billing.usage import backoffice as usage_backoffice
 from common import signin
 from common import views as common_views
 from common.api import not_found as api_not_found
@@ -21,6 +22,11 @@ urlpatterns = [
     path("backoffice/partners/", include("partners.backoffice")),
     path("backoffice/tariffs/", include("billing.rating.urls")),
     path("backoffice/usage/", include("billing.usage.urls")),
+    path("backoffice/rerating/", include((usage_backoffice.rerating_urlpatterns, "rerating"))),
+    path(
+        "backoffice/usage-reconciliation/",
+        include((usage_backoffice.reconciliation_urlpatterns, "reconciliation")),
+    ),
     path("", include("crm.urls")),
     path("partner/", include("partners.urls")),
     path("my/", include("selfcare.urls")),

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ST = Path(sys.executable).with_name("st")
 
 
-def _demo_objects(admin: Any) -> dict[str, str]:
-    """The demo data, and the public_id each path-parameter operation works on."""
+def _demo_objects(admin: Any) -> dict[str, tuple[str, str]]:
+    """The demo data, and the path parameter (name, value) each operation works on."""
     from billing.usage.models import UsageBatch
     from crm.models import Account, Customer, Subscriber
     from orders.catalog.models import PricePlan
@@ -55,6 +55,9 @@ def _demo_objects(admin: Any) -> dict[str, str]:
         "account_retrieve": account.public_id,
         "account_update": account.public_id,
         "subscriber_retrieve": active[0].public_id,
+        "subscriber_usage_list": active[0].public_id,
+        "subscriber_usage_totals": active[0].public_id,
+        "subscriber_usage_csv": active[0].public_id,
         "catalog_subscriber_eligible_addon_list": active[0].public_id,
         "subscriber_suspend": active[0].public_id,
         "subscriber_terminate": active[1].public_id,
@@ -66,14 +69,17 @@ def _demo_objects(admin: Any) -> dict[str, str]:
         "order_cancel": to_cancel.public_id,
         "usage_batch_retrieve": usage_batch.public_id,
     }
-    return {operation: str(public_id) for operation, public_id in ids.items()}
+    pinned = {operation: ("public_id", str(public_id)) for operation, public_id in ids.items()}
+    # operations addressed by a readable code instead of a public_id
+    pinned["tariff_retrieve"] = ("code", "postpaid-standard")
+    return pinned
 
 
-def _config(tmp_path: Path, ids: dict[str, str]) -> Path:
+def _config(tmp_path: Path, ids: dict[str, tuple[str, str]]) -> Path:
     pinned = "".join(
         f'\n[[operations]]\ninclude-operation-id = "{operation}"\n'
-        f'parameters = {{ "path.public_id" = "{public_id}" }}\n'
-        for operation, public_id in ids.items()
+        f'parameters = {{ "path.{name}" = "{value}" }}\n'
+        for operation, (name, value) in ids.items()
     )
     config = tmp_path / "schemathesis.toml"
     config.write_text((ROOT / "schemathesis.toml").read_text() + pinned)
@@ -118,14 +124,13 @@ def test_schemathesis_finds_nothing_for_a_client_with_every_permission(
         actor=admin, name="Schemathesis", permissions=list(api_key_grantable())
     )
     # a key sees only the usage batches it sent: it sends one
-    ids["usage_batch_retrieve"] = str(
-        usage_batch_ingest_records(
-            records=[{"record_id": "st-1", "service": "sms", "calling_number": "+447400000001",
-                      "called_number": "+447700900123", "started_at": "2026-01-05T10:00:00Z"}],
-            source="schemathesis",
-            actor=api_key.user,
-        ).public_id
+    batch = usage_batch_ingest_records(
+        records=[{"record_id": "st-1", "service": "sms", "calling_number": "+447400000001",
+                  "called_number": "+447700900123", "started_at": "2026-01-05T10:00:00Z"}],
+        source="schemathesis",
+        actor=api_key.user,
     )  # fmt: skip
+    ids["usage_batch_retrieve"] = ("public_id", str(batch.public_id))
     # when / then
     _run(live_server, tmp_path, _config(tmp_path, ids), f"Authorization: Api-Key {key}")
 

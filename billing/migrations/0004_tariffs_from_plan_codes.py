@@ -27,6 +27,7 @@ def _tariffs_from_codes(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("billing", "0003_tariffs"),
+        ("billing", "0003_usage_records"),
         ("orders", "0004_order_port_in_partner_and_quote_token"),
     ]
 

@@ -145,7 +145,7 @@ class RatingQuoteApi(APIView):
             unit = serializers.ChoiceField(
                 choices=list(UNIT_FACTORS),
                 help_text="seconds or nanoseconds for calls, messages for SMS and MMS, mb "
-                "(1,048,576 bytes) or bytes for data.",
+                "(1,000,000 bytes) or bytes for data.",
             )
 
             class Meta:

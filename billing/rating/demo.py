@@ -46,7 +46,7 @@ from common.types import UserLike
 # In force from the start of 2025, so the demo's past usage has a tariff too.
 VALID_FROM = datetime(2025, 1, 1, tzinfo=UTC)
 ACTIVATION = datetime(2020, 1, 1, tzinfo=UTC)
-MB = 1024 * 1024
+MB = 1_000_000  # decimal, as usage records count data
 
 DESTINATIONS = (
     Destination("GB_ONNET", ("4474",)),
@@ -148,7 +148,7 @@ def _plan(prices: Prices) -> TariffPlan:
         _voice("RT_ROW", prices.row, prices.international_connect),
         _per_unit("RT_SMS", prices.sms, 1, 1),
         _per_unit("RT_MMS", prices.mms, 1, 1),
-        _per_unit("RT_DATA", prices.data_mb, MB, 1024),
+        _per_unit("RT_DATA", prices.data_mb, MB, 1000),
     ]
     destination_rates = []
     for index, band in enumerate(bands):

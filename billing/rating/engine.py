@@ -29,6 +29,7 @@ compared against CGRateS's accumulated `MaxCostSoFar`, so costs match CGRateS to
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -59,6 +60,8 @@ MMS = "*mms"
 DATA = "*data"
 TORS = (VOICE, SMS, MMS, DATA)
 _TOR_SET = frozenset(TORS)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _UNKNOWN: Any = object()
 
 MAX_FALLBACK_DEPTH = 3  # CGRateS's RECURSION_MAX_DEPTH
@@ -113,6 +116,7 @@ class _Interval:
         "group_starts",
         "max_cost",
         "max_cost_num",
+        "memo",
         "month_days",
         "months",
         "multipliers",
@@ -154,6 +158,7 @@ class _Interval:
         self.month_days = frozenset(timing.month_days)
         self.week_days = frozenset(7 if d == 0 else d for d in timing.week_days)
         self.price_key = uid  # intervals that price alike share it (set by the engine)
+        self.memo: dict[int, _Rated] = {}  # usage -> its cost, shared by the price_key
         self.prepare(None)
 
     def applies_on(self, day: date) -> bool:
@@ -192,10 +197,11 @@ class _Interval:
 class _Table:
     """The rate intervals of one destination in one rating plan."""
 
-    __slots__ = ("intervals", "shape", "uid")
+    __slots__ = ("bands", "intervals", "shape", "uid")
 
     def __init__(self, uid: int) -> None:
         self.uid = uid
+        self.bands: dict[int, tuple[list[int], list[int]]] = {}  # by 15-minute bucket
         self.shape = 0  # tables with the same timings and weights share their day bands
         self.intervals: list[_Interval] = []
 
@@ -503,10 +509,11 @@ class RatingEngine:
         self._instants = {key: sorted(values) for key, values in instants.items()}
         self._subjects: dict[tuple[str, str, str], _Subject] = {}
         self._numbers: dict[tuple[str, str], _Match | None] = {}
+        self._routes: dict[tuple[str, str, str, str], tuple[str, _Match, int, int]] = {}
         self._bucket_days: dict[int, int] = {}
         self._day_segments: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
-        self._bands: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
         prices: dict[tuple[object, ...], int] = {}
+        memos: dict[int, dict[int, _Rated]] = {}
         for tables in self._tables.values():
             for table in tables.values():
                 for interval in table.intervals:
@@ -522,12 +529,12 @@ class RatingEngine:
                         ),
                         len(prices),
                     )
+                    interval.memo = memos.setdefault(interval.price_key, {})
         shapes: dict[tuple[tuple[str, Decimal], ...], int] = {}
         for tables in self._tables.values():
             for table in tables.values():
                 shape = tuple((i.timing.id, i.weight) for i in table.intervals)
                 table.shape = shapes.setdefault(shape, len(shapes))
-        self._memo: dict[tuple[int, int], _Rated] = {}
 
     # public API
 
@@ -536,15 +543,24 @@ class RatingEngine:
         return self._rate(call)
 
     def rate_many(self, calls: Iterable[CallDescriptor]) -> list[RatingResult | RatingError]:
-        """Rate a batch: each item is a RatingResult or the RatingError of that usage."""
+        """Rate a batch: each item is a RatingResult or the RatingError of that usage.
+
+        The cyclic garbage collector is paused for the batch: results hold no cycles, and its
+        passes over a growing list of results would otherwise cost more than the rating."""
         results: list[RatingResult | RatingError] = []
         append = results.append
         rate = self._rate
-        for call in calls:
-            try:
-                append(rate(call))
-            except RatingError as error:
-                append(error)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for call in calls:
+                try:
+                    append(rate(call))
+                except RatingError as error:
+                    append(error)
+        finally:
+            if collecting:
+                gc.enable()
         return results
 
     # rating
@@ -558,42 +574,52 @@ class RatingEngine:
                 message=f"usage must be a whole number of base units, not {usage!r}",
             )
         answer_time = call.answer_time
-        if getattr(answer_time, "tzinfo", None) is None or not isinstance(answer_time, datetime):
+        try:  # a naive time (or not a time) cannot be subtracted from an aware one
+            start = (answer_time - _EPOCH) // _MICROSECOND * 1000
+        except TypeError:
             raise RatingError(
                 reason="invalid_answer_time",
                 message="answer time must be a date and time with a time zone",
-            )
+            ) from None
         tor = call.tor
         if tor not in _TOR_SET:
             raise RatingError(
                 reason="invalid_tor", message=f"type of record {tor!r} is not one of {TORS}"
             )
-        start = round(answer_time.timestamp() * 1_000_000) * 1000
-        key = (call.tenant, call.category, call.subject)
-        compiled = self._subjects.get(key)
-        if compiled is None:
-            compiled = self._subject(key)
-        instants = compiled.instants
-        if instants:
-            window = bisect_right(instants, start)
-            if tor == VOICE and window < len(instants) and start + usage > instants[window]:
+        route_key = (call.tenant, call.category, call.subject, call.destination)
+        match: _Match | None
+        route = self._routes.get(route_key)
+        if route is not None and route[2] <= start < route[3]:
+            subject, match, _, until = route
+            if tor == VOICE and start + usage > until:  # a rating profile starts mid-call
+                return self._rate_split(call, self._subject(route_key[:3]), start)
+        else:
+            compiled = self._subject((call.tenant, call.category, call.subject))
+            instants = compiled.instants
+            window = bisect_right(instants, start) if instants else 0
+            since = instants[window - 1] if window else _FOREVER
+            until = instants[window] if window < len(instants) else -_FOREVER
+            if tor == VOICE and start + usage > until:
                 return self._rate_split(call, compiled, start)
             chain = compiled.chains[window]
-        else:
-            chain = compiled.chains[0]
-        number = call.destination
-        numbers = self._numbers
-        for subject, plan_id in chain.candidates:  # noqa: B007 (the subject found is kept)
-            match = numbers.get((plan_id, number), _UNKNOWN)
-            if match is _UNKNOWN:
-                match = self._number_match(plan_id, number)
-            if match is not None:
-                break
-        else:
-            raise self._unrated(chain, call)
+            number = call.destination
+            numbers = self._numbers
+            for subject, plan_id in chain.candidates:  # noqa: B007 (the subject found is kept)
+                match = numbers.get((plan_id, number), _UNKNOWN)
+                if match is _UNKNOWN:
+                    match = self._number_match(plan_id, number)
+                if match is not None:
+                    break
+            else:
+                raise self._unrated(chain, call)
+            # the resolution holds for this activation window: remember it with its bounds
+            if len(self._routes) >= _MEMO_LIMIT:
+                self._routes.clear()
+            assert match is not None
+            self._routes[route_key] = (subject, match, since, until)
         assert isinstance(match, _Match)
         table = match.table
-        bands = self._bands.get((table.shape, start // _BUCKET_NS))
+        bands = table.bands.get(start // _BUCKET_NS)
         if bands is None:
             bands = self._segments(table, start)
         starts, winners = bands
@@ -602,14 +628,14 @@ class RatingEngine:
         if winner < 0:
             raise self._no_band(match, start)
         if tor == VOICE and start + usage > starts[index + 1]:
-            return self._rate_split(call, compiled, start)
+            return self._rate_split(call, self._subject(route_key[:3]), start)
         interval = table.intervals[winner]
-        memo_key = (interval.price_key, usage)
-        rated = self._memo.get(memo_key)
+        memo = interval.memo
+        rated = memo.get(usage)
         if rated is None:
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            rated = self._memo[memo_key] = self._quick(interval, usage)
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            rated = memo[usage] = self._quick(interval, usage)
         return RatingResult(call, subject, match, rated, interval)
 
     def _resolve(self, chain: _Chain, call: CallDescriptor) -> tuple[str, _Match]:
@@ -841,9 +867,9 @@ class RatingEngine:
         segments = self._day_segments.get(key)
         if segments is None:
             segments = self._day_segments[key] = self._build_day(table, ordinal)
-        if len(self._bands) >= _MEMO_LIMIT:
-            self._bands.clear()
-        self._bands[(table.shape, instant // _BUCKET_NS)] = segments
+        if len(table.bands) >= _MEMO_LIMIT:
+            table.bands.clear()
+        table.bands[instant // _BUCKET_NS] = segments
         return segments
 
     def _build_day(self, table: _Table, ordinal: int) -> tuple[list[int], list[int]]:
@@ -885,7 +911,14 @@ class RatingEngine:
     # rating profiles
 
     def _subject(self, key: tuple[str, str, str]) -> _Subject:
+        """The compiled subject; every subject without a profile of its own shares *any's
+        (so a million subscribers rated by *any cost one entry, not a million)."""
+        compiled = self._subjects.get(key)
+        if compiled is not None:
+            return compiled
         tenant, category, subject = key
+        if key not in self._profiles and subject != ANY:
+            return self._subject((tenant, category, ANY))
         instants = self._instants.get((tenant, category), [])
         chains = [
             self._chain(tenant, category, subject, window, instants)
@@ -1053,4 +1086,4 @@ def _seconds_of_day(text: str) -> int:
 
 
 def _ns(moment: datetime) -> int:
-    return round(moment.timestamp() * 1_000_000) * 1000
+    return (moment - _EPOCH) // _MICROSECOND * 1000

@@ -21,8 +21,8 @@ from billing.rating.plan import SECOND, TariffPlan
 from orders.catalog.models import PricePlan
 
 KEY_SEPARATOR = "|"
-KB = 1024
-MB = 1024 * KB
+KB = 1000  # data in decimal units, as usage records count it (billing.usage)
+MB = 1000 * KB
 
 
 class Section:

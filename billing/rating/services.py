@@ -68,9 +68,9 @@ QUANTITY_SUFFIXES: dict[str, int] = {
     "m": 60 * SECOND,
     "h": 3600 * SECOND,
     "B": 1,
-    "KB": 1024,
-    "MB": 1024 * 1024,
-    "GB": 1024 * 1024 * 1024,
+    "KB": 1000,  # decimal units, as usage records count data (billing.usage)
+    "MB": 1000**2,
+    "GB": 1000**3,
 }
 QUANTITY_MAX = 10**18
 QUANTITY_HELP = "e.g. 60s, 1s or 1m for voice; 1 for messages; 1MB or 1KB for data"
@@ -693,7 +693,8 @@ def tariff_version_publish(
             "draft is published."
         )
     now = timezone.now()
-    valid_from = valid_from or now
+    # "Now" is the start of this minute: the minute people read and type times in.
+    valid_from = valid_from or now.replace(second=0, microsecond=0)
     if timezone.is_naive(valid_from):
         raise ApplicationError(
             "The start is not valid.",
@@ -800,7 +801,7 @@ QUOTE_LIMITS: dict[str, tuple[int, str]] = {
     Category.CALL: (48 * 3600 * SECOND, "48 hours"),
     Category.SMS: (1000, "1,000 messages"),
     Category.MMS: (1000, "1,000 messages"),
-    Category.DATA: (1024**4, "1 TB"),
+    Category.DATA: (1000**4, "1 TB"),
 }
 QUOTE_YEARS = (1970, 2100)
 

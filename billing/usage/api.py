@@ -561,7 +561,9 @@ def _rejects(request: Request, filters: dict[str, Any]) -> Any:
 
 
 class RejectSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="Names the record when recycling it.")
+    record_id = serializers.UUIDField(
+        source="dedup_key", help_text="The record's identity; names it when recycling it."
+    )
     batch = serializers.UUIDField(source="batch.public_id")
     line_number = serializers.IntegerField(help_text="Its row in the file, or 1 + its index.")
     source_record_id = serializers.CharField()
@@ -624,18 +626,18 @@ class UsageRejectListApi(ListApi):
 class UsageRejectRecycleApi(APIView):
     """Run rejected records again once their cause is fixed (a line created, a tariff loaded):
     each is read again from its original row, checked, guided and rated, and ends rated or
-    rejected with its reason now. Name the records by `ids`, or take every one matching
+    rejected with its reason now. Name the records by `record_ids`, or take every one matching
     `filter` (at most 10,000 at a time, oldest first: `remaining` says how many more match).
     Needs billing.manage_usage; each record keeps who recycled it, when and why."""
 
     class InputSerializer(serializers.Serializer):
-        ids = serializers.ListField(
-            child=WholeNumberField(min_value=1, max_value=2**63 - 1),
+        record_ids = serializers.ListField(
+            child=serializers.UUIDField(),
             required=False,
             allow_empty=False,
             min_length=1,
             max_length=MAX_RECYCLE,
-            help_text="Rejected records' ids (from the reject list).",
+            help_text="Rejected records' record_id (from the reject list).",
         )
         filter = RejectFilterSerializer(required=False, help_text="Every reject matching it.")
         reason = TextField(max_length=200, help_text="Why they are recycled (kept on each).")
@@ -647,8 +649,8 @@ class UsageRejectRecycleApi(APIView):
         rated = serializers.IntegerField(help_text="Now rated.")
         rejected = serializers.IntegerField(help_text="Rejected again (see their reason now).")
         skipped = serializers.IntegerField(
-            help_text="Ids that are not in the caller's reject queue (unknown, or no longer "
-            "rejected)."
+            help_text="record_ids that are not in the caller's reject queue (unknown, or no "
+            "longer rejected)."
         )
         remaining = serializers.IntegerField(help_text="Rejects still matching the filter.")
 
@@ -668,14 +670,14 @@ class UsageRejectRecycleApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        ids, chosen = values.get("ids"), values.get("filter")
+        ids, chosen = values.get("record_ids"), values.get("filter")
         if (ids is None) == (chosen is None):
-            refuse({"ids": ["Give either ids or filter, not both."]})
+            refuse({"record_ids": ["Give either record_ids or filter, not both."]})
         if not values["reason"].strip():
             refuse({"reason": ["Say why these records are recycled."]})
         if ids is not None:
             wanted = set(ids)
-            records = list(_rejects(request, {}).filter(id__in=wanted))
+            records = list(_rejects(request, {}).filter(dedup_key__in=wanted))
             skipped = len(wanted) - len(records)
         else:
             records = list(_rejects(request, chosen)[:MAX_RECYCLE])

@@ -40,6 +40,7 @@ from billing.usage.parsers import (
     Numbers,
     Record,
     dedup_key,
+    future_limit,
     record_check,
     zone_named,
 )
@@ -71,6 +72,7 @@ class ChunkTally:
     duration: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     amounts: dict[str, Decimal] = field(default_factory=dict)
+    tier_totals: dict[tuple[Any, ...], Decimal] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -83,6 +85,8 @@ class BatchContext:
     prefixes: line_rating.Prefixes = field(default_factory=line_rating.Prefixes.from_settings)
     resolver: line_rating.TariffResolver = field(default_factory=line_rating.tariff_resolver)
     keep_content: bool = field(default_factory=lambda: settings.USAGE_STORE_MESSAGE_CONTENT)
+    # units charged per (line, service, bill period) so far, for charging tiers
+    tier_totals: dict[tuple[Any, ...], Decimal] = field(default_factory=dict)
 
 
 # --- partitions ----------------------------------------------------------------------------------
@@ -221,8 +225,9 @@ def records_prepare(
     source = context.batch.source_name
     prepared = []
     received_at = context.batch.created_at
+    limit = future_limit(now)
     for record in records:
-        record = record_check(record, now=now) if "started_at" in record else record
+        record = record_check(record, limit=limit) if "started_at" in record else record
         calling = record.get("calling_number", "")
         called = record.get("called_number", "")
         record["calling_e164"], calling_problem = (
@@ -261,13 +266,13 @@ def _existing(pairs: Sequence[tuple[Any, datetime]]) -> set[tuple[Any, datetime]
                     array_literal(at.isoformat() for _, at in pairs),
                 ],
             )
-            found.update(cursor.fetchall())
+            found.update((key.hex, at) for key, at in cursor.fetchall())
             return found
         keys = {key for key, _ in pairs}
         existing = UsageRecord.objects.filter(dedup_key__in=keys).values_list(
             "dedup_key", "started_at"
         )
-        found.update(existing)
+        found.update((key.hex, at) for key, at in existing)
     return found
 
 
@@ -280,7 +285,10 @@ def chunk_load(
     partitions_ensure(r["started_at"].date() for r in records)
     for attempt in range(3):
         try:
-            return _chunk_load_once(context, chunk, [dict(r) for r in records])
+            tally = _chunk_load_once(context, chunk, [dict(r) for r in records])
+            if tally is not None:  # committed: its tier counts hold for the next chunk
+                context.tier_totals = tally.tier_totals
+            return tally
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -318,8 +326,9 @@ def _chunk_load_once(
     guided = [r for r in fresh if "subscriber_id" in r]
     since = min((r["started_at"] for r in guided), default=now)
     grants = line_rating.grants_lock(lines, since) if lines else []
+    tier_totals = dict(context.tier_totals)  # kept only if the chunk commits
     outcome = line_rating.records_rate(
-        guided, lines, resolver=context.resolver, grants=grants, now=now
+        guided, lines, resolver=context.resolver, grants=grants, now=now, tier_totals=tier_totals
     )
     for record in fresh:
         if "reject_reason" in record:
@@ -340,6 +349,7 @@ def _chunk_load_once(
     if chunk is not None:
         UsageBatchChunk.objects.filter(pk=chunk.pk).update(done=True, done_at=now)
         UsageBatch.objects.filter(pk=batch.pk).update(chunks_done=F("chunks_done") + 1)
+    tally.tier_totals = tier_totals
     return tally
 
 
@@ -398,7 +408,7 @@ def _copy_line(r: Record, batch_id: str, created: str) -> str:
     trace = get("rating_trace")
     return "\t".join(
         (
-            str(r["dedup_key"]),
+            r["dedup_key"],
             batch_id,
             str(get("line_number", 0)),
             _text(get("source_record_id", "")[:100]),
@@ -442,7 +452,7 @@ def _copy_line(r: Record, batch_id: str, created: str) -> str:
             str(get("rated_units", ZERO)),
             "\\N" if version is None else str(version),
             "{}" if not trace else _text(line_rating.trace_json(trace)),
-            _time(get("rated_at")),
+            created if get("rated_at") is not None else "\\N",
             created,
         )
     )
@@ -457,7 +467,13 @@ def records_write(records: Sequence[Record], *, batch_id: int, created_at: datet
         batch = str(batch_id)
         created = created_at.isoformat()
         sql = f'COPY "{TABLE}" ({", ".join(COLUMNS)}) FROM STDIN'
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        # the raw psycopg cursor's errors become Django's (a unique violation is the
+        # IntegrityError chunk_load retries on)
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.cursor.copy(sql) as copy,
+        ):
             block: list[str] = []
             for record in records:
                 block.append(_copy_line(record, batch, created))

@@ -40,6 +40,7 @@ What a commit writes (one transaction, the run row locked first)
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,8 @@ from billing.models import Charge
 from billing.services import charge_post
 from billing.usage import lines as rating
 from billing.usage.itemised import MAX_PERIOD_DAYS, period_bounds
+from billing.usage.lines.rating import MONEY_STEP, _plan_currency, _tiers
+from billing.usage.lines.tariffs import call_descriptor, tariff_trace
 from billing.usage.models import UsageRecord
 from billing.usage.rerating_models import RerateItem, RerateRun
 from common.errors import ApplicationError, InvalidTransition
@@ -162,7 +165,7 @@ def _price_line(
     priced: list[_Priced | None] = [None] * len(records)
     for_tariff: list[int] = []
     has_tiers = {
-        service: bool(line.plan_id is not None and rating._tiers(line.plan_id, service))
+        service: bool(line.plan_id is not None and _tiers(line.plan_id, service))
         for service in {r["service"] for r in records}
     }
     cumulative: dict[tuple[str, datetime], Decimal] = {}
@@ -178,10 +181,10 @@ def _price_line(
             start, _ = rating.bill_period(record["started_at"], line.bill_cycle_day)
             key = (service, start)
             used = cumulative.get(key, ZERO)
-            tiered = rating.tier_price(rating._tiers(line.plan_id, service), used, units)
+            tiered = rating.tier_price(_tiers(line.plan_id, service), used, units)
             if tiered is not None:
                 cumulative[key] = used + units
-                currency = rating._plan_currency(line.plan_id)
+                currency = _plan_currency(line.plan_id)
                 if currency != line.currency:
                     priced[index] = _Priced(
                         None,
@@ -192,7 +195,7 @@ def _price_line(
                     continue
                 cost, steps = tiered
                 priced[index] = _Priced(
-                    cost.quantize(rating.MONEY_STEP, ROUND_HALF_UP),
+                    cost.quantize(MONEY_STEP, ROUND_HALF_UP),
                     None,
                     {"tiers": steps, "period_used": str(used)},
                 )
@@ -207,12 +210,11 @@ def _price_line(
                 priced[index] = _Priced(None, None, {}, "no charging tier or tariff rates it now")
         else:
             calls = [
-                rating._descriptor(tariff, records[i], records[i]["rated_units"])
-                for i in for_tariff
+                call_descriptor(tariff, records[i], records[i]["rated_units"]) for i in for_tariff
             ]
             for index, result in zip(for_tariff, tariff.engine.rate_many(calls), strict=True):
-                cost = getattr(result, "cost", None)
-                if cost is None:
+                price = getattr(result, "cost", None)
+                if price is None:
                     priced[index] = _Priced(
                         None, None, {}, str(getattr(result, "reason", result))[:300]
                     )
@@ -225,9 +227,9 @@ def _price_line(
                     )
                 else:
                     priced[index] = _Priced(
-                        Decimal(cost).quantize(rating.MONEY_STEP, ROUND_HALF_UP),
+                        Decimal(price).quantize(MONEY_STEP, ROUND_HALF_UP),
                         tariff.version_id,
-                        {"tariff": rating._jsonable(getattr(result, "trace", None))},
+                        {"tariff": tariff_trace(result)},
                     )
     return [p for p in priced if p is not None]
 
@@ -484,4 +486,60 @@ def rerate_adjustments(run: RerateRun) -> list[Charge]:
     """The charges a committed run posted (postpaid lines with billed usage)."""
     return list(
         Charge.objects.filter(source_key__startswith=f"rerate:{run.public_id}:").order_by("pk")
+    )
+
+
+def rerate_lines_select(*, msisdns: str = "", plan_code: str = "") -> tuple[list[Subscriber], str]:
+    """The lines a re-rate covers, from a list of numbers (one a line, or separated by commas
+    or semicolons; typed any way) or
+    every line on a plan (all its versions); with a description of the choice, in words. A
+    number no line has is refused by name."""
+    from crm.validators import msisdn_to_e164
+
+    tokens = [t.strip() for t in re.split(r"[,;\n]+", msisdns) if t.strip()]
+    if bool(tokens) == bool(plan_code):
+        raise ApplicationError(
+            "Choose the lines by number or by plan, not both.",
+            code="invalid",
+            fields={"msisdns": ["Give numbers, or leave them out and choose a plan."]},
+        )
+    if plan_code:
+        found = list(Subscriber.objects.filter(plan__code=plan_code).order_by("pk"))
+        if not found:
+            raise ApplicationError(
+                "No line is on this plan.",
+                code="invalid",
+                fields={"plan_code": [f"No line is on plan {plan_code}."]},
+            )
+        return found, f"lines on plan {plan_code}"
+    numbers: list[str] = []
+    bad: list[str] = []
+    for token in tokens:
+        number = msisdn_to_e164(token)
+        if number is None:
+            bad.append(token)
+        else:
+            numbers.append(number)
+    if bad:
+        raise ApplicationError(
+            "Some numbers are not valid.",
+            code="invalid",
+            fields={"msisdns": [f"Not a mobile number: {', '.join(bad[:20])}."]},
+        )
+    found = list(Subscriber.objects.filter(msisdn__in=numbers).order_by("pk"))
+    unknown = sorted(set(numbers) - {s.msisdn for s in found})
+    if unknown:
+        raise ApplicationError(
+            "Some numbers belong to no line.",
+            code="invalid",
+            fields={"msisdns": [f"No line has {', '.join(unknown[:20])}."]},
+        )
+    return found, f"{len(set(numbers))} numbers: {', '.join(sorted(set(numbers))[:10])}" + (
+        "…" if len(set(numbers)) > 10 else ""
+    )
+
+
+def rerate_run_qs() -> Any:
+    return RerateRun.objects.select_related("created_by", "decided_by").order_by(
+        "-created_at", "-pk"
     )

@@ -10,6 +10,7 @@ the partitioned record table (a plain reference, like the record's own reference
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
@@ -111,5 +112,5 @@ class RerateItem(models.Model):
         return f"{self.record_id}: {self.old_amount} -> {self.new_amount} {self.currency}"
 
     @property
-    def difference(self) -> object:
+    def difference(self) -> Decimal:
         return self.new_amount - self.old_amount

@@ -75,12 +75,14 @@ def usage_batch_ingest_file(
     actor: Actor | None,
     mapping: UsageMapping | None = None,
     fan_out: bool = False,
+    plan_only: bool = False,
 ) -> UsageBatch:
     """Load a usage file (Asterisk Master.csv, FreeSWITCH mod_cdr_csv, or CSV through a saved
     mapping) as a batch with control totals; memory stays flat whatever the file's size.
 
-    With `fan_out` (a path that workers can read) each chunk becomes a Celery task; otherwise
-    the chunks are loaded here, one after another, and the batch returned is finished."""
+    With `fan_out` (a path that workers can read) each chunk becomes a Celery task; with
+    `plan_only` the chunks are left for whoever calls `usage_chunk_process`; otherwise the
+    chunks are loaded here, one after another, and the batch returned is finished."""
     _mapping_check(mapping, format)
     if isinstance(path_or_file, str | os.PathLike):
         path = Path(path_or_file)
@@ -91,9 +93,12 @@ def usage_batch_ingest_file(
                 fields={"path": ["No such file."]},
             )
         with path.open("rb") as binary:
-            return _ingest(binary, format, source, actor, mapping, path.name, str(path), fan_out)
+            return _ingest(
+                binary, format, source, actor, mapping, path.name, str(path),
+                "fan_out" if fan_out else "plan_only" if plan_only else "here",
+            )  # fmt: skip
     name = Path(getattr(path_or_file, "name", "") or "upload").name
-    return _ingest(path_or_file, format, source, actor, mapping, name, "", False)
+    return _ingest(path_or_file, format, source, actor, mapping, name, "", "here")
 
 
 def _ingest(
@@ -104,7 +109,7 @@ def _ingest(
     mapping: UsageMapping | None,
     file_name: str,
     file_path: str,
-    fan_out: bool,
+    run: str,
 ) -> UsageBatch:
     has_header = format == UsageBatch.Format.CSV and mapping is not None and mapping.has_header
     chunk_size = settings.USAGE_CHUNK_SIZE
@@ -143,7 +148,9 @@ def _ingest(
                 f"Mapping {mapping.name}: {error}", code="mapping_mismatch",
                 fields={"mapping": [str(error)]},
             ) from error  # fmt: skip
-    if fan_out and file_path:
+    if run == "plan_only":
+        return batch
+    if run == "fan_out":
         from billing.usage.tasks import usage_chunk_process_task
 
         for chunk in batch.chunks.filter(done=False).order_by("number"):
@@ -392,7 +399,7 @@ def _recycle_rows(
         parsed.append(record)
     prepared = imports.records_prepare(parsed, context, now)
     for record, row in zip(prepared, rows, strict=True):
-        record["dedup_key"] = row.dedup_key  # the record keeps its identity
+        record["dedup_key"] = row.dedup_key.hex  # the record keeps its identity
         if not record.get("time_known", True):
             record["started_at"] = row.started_at
     # lock the rows being recycled: a second recycle of the same rows waits, then skips them

@@ -7,13 +7,13 @@ read is bound by the line and a period of at most 366 days (this month when none
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +22,7 @@ from billing.usage.itemised import (
     MAX_PAGE_SIZE,
     PAGE_SIZE,
     UsageFilter,
+    month_of,
     this_month,
     usage_csv_name,
     usage_csv_rows,
@@ -38,10 +39,14 @@ TAGS = ["usage"]
 
 class UsageFilterSerializer(serializers.Serializer):
     period_from = serializers.DateField(
-        required=False, help_text="First day (operator's time zone); default: this month's first."
+        required=False,
+        help_text="First day (operator's time zone). Default: the first day of `period_to`'s "
+        "month, or of this month. A period is at most 366 days (longer answers 422).",
     )
     period_to = serializers.DateField(
-        required=False, help_text="Last day, inclusive; default: this month's last."
+        required=False,
+        help_text="Last day, inclusive. Default: the last day of `period_from`'s month, or of "
+        "this month.",
     )
     service = serializers.ChoiceField(choices=UsageRecord.Service.choices, required=False)
     direction = serializers.ChoiceField(choices=UsageRecord.Direction.choices, required=False)
@@ -50,28 +55,42 @@ class UsageFilterSerializer(serializers.Serializer):
         choices=UsageRecord.DestinationClass.choices, required=False
     )
     number = serializers.CharField(
-        required=False, max_length=40, help_text="Part of the calling or called number."
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="Part of the calling or called number.",
     )
+
+    # Query parameters that may be sent empty (an empty text matches everything).
+    BLANK_ALLOWED: ClassVar[frozenset[str]] = frozenset({"number", "cursor"})
 
     class Meta:
         ref_name = "UsageFilter"
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = this_month()
-        attrs.setdefault("period_from", start)
-        attrs.setdefault("period_to", end)
-        if attrs["period_to"] < attrs["period_from"]:
-            raise serializers.ValidationError(
-                {"period_to": ["The end of the period is before its start."]}
-            )
-        if (attrs["period_to"] - attrs["period_from"]).days >= 366:
-            raise serializers.ValidationError({"period_to": ["A period is at most 366 days."]})
+        # A form-encoded empty value would otherwise count as "not given".
+        blank: dict[str, list[str]] = {
+            str(name): ["May not be empty."]
+            for name in self.fields
+            if name not in self.BLANK_ALLOWED and self.initial_data.get(name) == ""
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        if "period_from" in attrs and "period_to" not in attrs:
+            attrs["period_to"] = month_of(attrs["period_from"])[1]
+        elif "period_to" in attrs and "period_from" not in attrs:
+            attrs["period_from"] = month_of(attrs["period_to"])[0]
+        elif "period_from" not in attrs:
+            attrs["period_from"], attrs["period_to"] = this_month()
         return attrs
 
 
 class UsagePageSerializer(UsageFilterSerializer):
     cursor = serializers.CharField(
-        required=False, max_length=200, help_text="The `next` cursor of the previous page."
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="The `next` cursor of the previous page.",
     )
     page_size = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=PAGE_SIZE
@@ -92,7 +111,7 @@ def _usage_filter(data: dict[str, Any]) -> UsageFilter:
 
 
 class UsageRecordSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="dedup_key", help_text="The record's identity.")
+    record_id = serializers.UUIDField(source="dedup_key", help_text="The record's identity.")
     started_at = serializers.DateTimeField()
     answered_at = serializers.DateTimeField(allow_null=True)
     ended_at = serializers.DateTimeField(allow_null=True)
@@ -146,18 +165,6 @@ class UsageTotalsSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "UsageTotals"
-
-
-class CsvRenderer(BaseRenderer):
-    """Lets a client ask for text/csv; the CSV itself is streamed by the view, and an error is
-    still the one JSON error shape."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: Any = None, context: Any = None) -> bytes:
-        return JSONRenderer().render(data)
 
 
 class SubscriberUsageListApi(APIView):
@@ -223,7 +230,12 @@ class SubscriberUsageTotalsApi(APIView):
 class SubscriberUsageCsvApi(APIView):
     """Every record matching the filters as CSV (streamed), with a header row."""
 
-    renderer_classes = [JSONRenderer, CsvRenderer]
+    renderer_classes = [JSONRenderer]
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The CSV is streamed whatever the Accept header says (text/csv included); an error is
+        # the JSON error shape.
+        return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
         operation_id="subscriber_usage_csv",

@@ -307,6 +307,35 @@ def files_write(records: int, numbers: list[str]) -> tuple[Path, Path]:
     return voice, sms
 
 
+def _chunk_work(chunk_pk: int) -> int:
+    from billing.usage.models import UsageBatchChunk
+    from billing.usage.services import usage_chunk_process
+
+    chunk = UsageBatchChunk.objects.select_related("batch", "batch__mapping").get(pk=chunk_pk)
+    usage_chunk_process(chunk=chunk)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _with_workers(files: list[dict], actor: object, processes: int) -> list:
+    """Plan each file, then let `processes` workers take its chunks in any order (what Celery
+    workers do with usage_chunk_process_task)."""
+    import multiprocessing
+
+    from billing.usage.models import UsageBatch, UsageBatchChunk
+
+    batches = [usage_batch_ingest_file(**f, actor=actor, plan_only=True) for f in files]
+    chunks = list(
+        UsageBatchChunk.objects.filter(batch__in=batches, done=False)
+        .order_by("number", "batch_id")
+        .values_list("pk", flat=True)
+    )
+    connection.close()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        worker_rss = max(pool.map(_chunk_work, chunks, chunksize=1), default=0)
+    print(f"{processes} worker processes; peak RSS of a worker {worker_rss / 1024:.0f} MB")
+    return [UsageBatch.objects.get(pk=b.pk) for b in batches]
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -316,6 +345,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="Worker processes taking chunks (as Celery would)."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep earlier records (dedup run).")
     options = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -344,14 +376,14 @@ def main() -> None:
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    batches = [
-        usage_batch_ingest_file(
-            path_or_file=voice, format="asterisk", source="bench-pbx", actor=actor
-        ),
-        usage_batch_ingest_file(
-            path_or_file=sms, format="csv", mapping=mapping, source="bench-smsc", actor=actor
-        ),
+    files = [
+        {"path_or_file": voice, "format": "asterisk", "source": "bench-pbx"},
+        {"path_or_file": sms, "format": "csv", "mapping": mapping, "source": "bench-smsc"},
     ]
+    if options.processes > 1:
+        batches = _with_workers(files, actor, options.processes)
+    else:
+        batches = [usage_batch_ingest_file(**f, actor=actor) for f in files]
     if profiler:
         profiler.disable()
         profiler.dump_stats("usage_benchmark.prof")

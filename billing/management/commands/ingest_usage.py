@@ -54,6 +54,11 @@ def batch_totals_text(batch: UsageBatch) -> str:
         f"Batch {batch.public_id} ({batch.file_name}, {batch.format}, source {batch.source_name})"
         f": {batch.status}",
     ]
+    if batch.status == UsageBatch.Status.PROCESSING:
+        lines.append(
+            f"  {batch.chunk_count - batch.chunks_done} chunks queued for workers; the totals"
+            " below grow as they finish"
+        )
     if batch.duplicate_of_id:
         lines.append(f"  same content as batch {batch.duplicate_of.public_id}")  # type: ignore[union-attr]
     lines += [

@@ -594,3 +594,74 @@ def test_the_trace_names_each_part_and_the_cgrates_increment_cost():
     ]
     assert result["trace"][1]["increment_cost"] == "0.02000"
     assert result["tenant"] == TENANT
+
+
+@BOTH_MODES
+def test_a_band_with_an_end_time_ends_before_midnight(decimals):
+    # given lunch 12:00-14:00 at 0.06 a minute (weight 20) over all day at 0.60 (weight 10)
+    plan = TariffPlan(
+        rates=(Rate("RT_DAY", (slot("0.60"),)), Rate("RT_LUNCH", (slot("0.06"),))),
+        timings=(Timing("LUNCH", start_time="12:00:00", end_time="14:00:00"),),
+        destination_rates=(
+            DestinationRate("DR_DAY", "*any", "RT_DAY"),
+            DestinationRate("DR_LUNCH", "*any", "RT_LUNCH"),
+        ),
+        rating_plans=(
+            RatingPlanBinding("RP", "DR_DAY", "*any", Decimal(10)),
+            RatingPlanBinding("RP", "DR_LUNCH", "LUNCH", Decimal(20)),
+        ),
+        rating_profiles=(RatingProfile(TENANT, "call", "*any", ACTIVE_SINCE, "RP"),),
+    ).validate()
+    # when a call runs from 13:59:30 for 60 s
+    result = engine(plan, decimals).rate(
+        call(60 * SECOND, datetime(2019, 3, 11, 13, 59, 30, tzinfo=UTC))
+    )
+    # then 30 s at 0.06 a minute (0.03) + 30 s at 0.60 (0.30)
+    assert result.cost == Decimal("0.3300")
+    assert [part["timing_id"] for part in result.trace] == ["LUNCH", "*any"]
+
+
+def test_bands_follow_the_clock_across_a_daylight_saving_change():
+    # given peak from 08:00 London time; on Sunday 2019-03-31 clocks went forward at 01:00 UTC
+    rating = engine(banded_plan(), time_zone="Europe/London")
+    # when calls are rated at 07:30 UTC on Monday 1 April (08:30 BST) and on Friday 29 March
+    # (07:30 GMT)
+    after = rating.rate(call(60 * SECOND, datetime(2019, 4, 1, 7, 30, tzinfo=UTC)))
+    before = rating.rate(call(60 * SECOND, datetime(2019, 3, 29, 7, 30, tzinfo=UTC)))
+    # then
+    assert after.trace[0]["timing_id"] == "PEAK"
+    assert before.trace[0]["timing_id"] == "OFFPEAK_MORNING"
+
+
+@pytest.mark.parametrize("decimals", [None, 2, 5])
+@pytest.mark.parametrize("strategy", ["", "*free", "*disconnect"])
+def test_the_memoised_quick_path_prices_like_the_general_one(decimals, strategy):
+    # given a first-minute block, then 10 s steps from 60 s, then seconds from 300 s
+    rating = engine(
+        one_rate_plan(
+            slot("0.50", increment=60 * SECOND, connect_fee="0.07"),
+            slot("0.35", increment=10 * SECOND, group_start=60 * SECOND),
+            slot("0.013", unit=SECOND, group_start=300 * SECOND),
+            rounding_method="*middle",
+            max_cost="2.5",
+            max_cost_strategy=strategy,
+        ),
+        decimals,
+    )
+    interval = rating._tables["RP"]["*any"].intervals[0]
+    for seconds in [*range(0, 400, 7), 3600]:
+        # when one usage is priced by both paths
+        quick = rating._quick(interval, seconds * SECOND)
+        general = rating._price([(0, seconds * SECOND, interval, "", None)] if seconds else [])
+        # then they agree on everything a result reports
+        assert (
+            quick.cost,
+            quick.usage_rated,
+            quick.max_cost_applied,
+            quick.max_cost_reached,
+        ) == (
+            general.cost,
+            general.usage_rated,
+            general.max_cost_applied,
+            general.max_cost_reached,
+        ), seconds

@@ -9,7 +9,11 @@ import pytest
 
 from billing.rating.models import Tariff, TariffVersion, TariffVersionEvent
 from billing.rating.plan import SECOND, TariffPlan
-from billing.rating.selectors import tariff_timeline, tariff_version_in_force, tariff_version_tables
+from billing.rating.selectors import (
+    tariff_timeline,
+    tariff_version_in_force,
+    tariff_version_tables,
+)
 from billing.rating.services import (
     tariff_create,
     tariff_version_draft,

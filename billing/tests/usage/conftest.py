@@ -66,13 +66,14 @@ def fake_resolver(*, plan_id: int | None) -> Any:
 
 @pytest.fixture(autouse=True)
 def _usage_settings(settings: Any) -> None:
-    from billing.usage import imports, lines
+    from billing.usage import imports
+    from billing.usage.lines import rating
 
     settings.USAGE_TARIFF_RESOLVER = "billing.tests.usage.conftest.fake_resolver"
     settings.TIME_ZONE = "UTC"
-    lines.tiers_clear()
-    lines._plan_currency.cache_clear()
-    lines._operator_zone.cache_clear()
+    rating.tiers_clear()
+    rating._plan_currency.cache_clear()
+    rating._operator_zone.cache_clear()
     imports.partitions_forget()
 
 

@@ -3,6 +3,7 @@ by cursor, scoped per API key, and recycled once the cause is fixed."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -105,9 +106,11 @@ def test_recycling_after_the_line_is_created_rates_the_rejects(
 
     SubscriberFactory(account__customer=customer, account__currency="GBP", msisdn=STRANGER,
                       imsi="234100000000009", status="active", plan=plan)  # fmt: skip
-    ids = [r["id"] for r in integrator.get(URL, {"reason": "unknown_line"}).json()["results"]]
+    ids = [
+        r["record_id"] for r in integrator.get(URL, {"reason": "unknown_line"}).json()["results"]
+    ]
     # when
-    response = operator.post(RECYCLE, {"ids": ids, "reason": "line created"}, format="json")
+    response = operator.post(RECYCLE, {"record_ids": ids, "reason": "line created"}, format="json")
     # then
     assert response.status_code == 200, response.json()
     assert response.json() == {"rated": 2, "rejected": 0, "skipped": 0, "remaining": 0}
@@ -135,7 +138,9 @@ def test_recycle_needs_either_ids_or_a_filter(operator, sent):
     # when
     neither = operator.post(RECYCLE, {"reason": "x"}, format="json")
     both = operator.post(
-        RECYCLE, {"ids": [1], "filter": {"reason": "unknown_line"}, "reason": "x"}, format="json"
+        RECYCLE,
+        {"record_ids": [str(uuid.uuid4())], "filter": {"reason": "unknown_line"}, "reason": "x"},
+        format="json",
     )
     # then
     assert neither.status_code == 422
@@ -148,7 +153,9 @@ def test_ids_outside_the_queue_are_skipped(operator, sent):
     rated = UsageRecord.objects.get(source_record_id="c-1")
     # when
     response = operator.post(
-        RECYCLE, {"ids": [rated.pk, 999_999_999], "reason": "x"}, format="json"
+        RECYCLE,
+        {"record_ids": [str(rated.dedup_key), str(uuid.uuid4())], "reason": "x"},
+        format="json",
     )
     # then
     assert response.json() == {"rated": 0, "rejected": 0, "skipped": 2, "remaining": 0}
@@ -157,9 +164,9 @@ def test_ids_outside_the_queue_are_skipped(operator, sent):
 def test_an_api_key_may_not_recycle(integrator, sent):
     # given
     viewer = integrator
-    ids = [r.pk for r in UsageRecord.objects.filter(status="rejected")]
+    ids = [str(r.dedup_key) for r in UsageRecord.objects.filter(status="rejected")]
     # when
-    response = viewer.post(RECYCLE, {"ids": ids, "reason": "x"}, format="json")
+    response = viewer.post(RECYCLE, {"record_ids": ids, "reason": "x"}, format="json")
     # then
     assert response.status_code == 403
     assert UsageRecord.objects.filter(status="rejected").count() == 3
@@ -170,9 +177,9 @@ def test_people_without_manage_usage_cannot_recycle(actor, request, sent):
     # given
     client = APIClient()
     client.force_authenticate(request.getfixturevalue(actor))
-    ids = [r.pk for r in UsageRecord.objects.filter(status="rejected")]
+    ids = [str(r.dedup_key) for r in UsageRecord.objects.filter(status="rejected")]
     # when
-    response = client.post(RECYCLE, {"ids": ids, "reason": "x"}, format="json")
+    response = client.post(RECYCLE, {"record_ids": ids, "reason": "x"}, format="json")
     # then
     assert response.status_code == 403
     assert UsageRecord.objects.filter(status="rejected").count() == 3

@@ -544,3 +544,19 @@ def test_a_large_file_streams_through_with_flat_memory(line, actor, tmp_path, se
     # then
     assert (batch.received_count, batch.rated_count, batch.chunk_count) == (30_000, 30_000, 15)
     assert peak < 40_000_000  # a chunk's worth, not the file's 8 MB times the record overhead
+
+
+def test_partitions_are_made_ahead_of_the_data():
+    # given
+    from datetime import date
+
+    from billing.usage.services import usage_partitions_ensure
+
+    today = datetime.now(UTC).date()
+    following = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    # when
+    usage_partitions_ensure()
+    # then
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [f"billing_usagerecord_{following:%Y_%m}"])
+        assert cursor.fetchone()[0] is not None

@@ -274,8 +274,34 @@ def test_api_refuses_a_bad_cursor_and_bad_period(api_client: Any, csr: Any, line
     # then
     assert bad_cursor.status_code == 422
     assert "cursor" in bad_cursor.json()["extra"]["fields"]
-    assert bad_period.status_code == 400
+    assert bad_period.status_code == 422
     assert "period_to" in bad_period.json()["extra"]["fields"]
+
+
+def test_api_takes_one_month_from_one_end_and_refuses_blank_choices(
+    api_client: Any, csr: Any, line: Any, usage: Any
+) -> None:
+    # given
+    api_client.force_authenticate(csr)
+    url = f"/api/v1/subscribers/{line.public_id}/usage/totals/"
+    # when
+    from_only = api_client.get(url, {"period_from": "2026-11-01"}).json()
+    to_only = api_client.get(url, {"period_to": "2026-11-30"}).json()
+    too_long = api_client.get(url, {"period_from": "2000-01-01", "period_to": "2026-11-30"})
+    blank = api_client.get(url, {"status": ""})
+    csv_accepted = api_client.get(
+        f"/api/v1/subscribers/{line.public_id}/usage.csv",
+        {"period_from": "2026-11-01"},
+        HTTP_ACCEPT="text/csv",
+    )
+    # then
+    assert (from_only["period_to"], from_only["count"]) == ("2026-11-30", 6)
+    assert (to_only["period_from"], to_only["count"]) == ("2026-11-01", 6)
+    assert too_long.status_code == 422
+    assert blank.status_code == 400
+    assert blank.json()["extra"]["fields"] == {"status": ["May not be empty."]}
+    assert csv_accepted.status_code == 200
+    assert csv_accepted["Content-Type"].startswith("text/csv")
 
 
 def test_a_csr_without_view_usage_gets_404(api_client: Any, csr: Any, line: Any) -> None:

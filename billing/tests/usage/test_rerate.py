@@ -255,3 +255,34 @@ def test_committing_the_same_run_twice_at_once_posts_once(line: Any, supervisor:
     assert sorted(outcomes) == ["committed", "refused"]
     [charge] = Charge.objects.all()
     assert charge.amount == Decimal("0.1000")
+
+
+@pytest.mark.django_db
+def test_tiers_count_the_bill_periods_earlier_usage(line: Any, plan: Any, supervisor: Any) -> None:
+    # given: 0.05 a minute for the first 10 charged minutes of the bill period, 0.02 after;
+    # 8 minutes charged on 5 Nov, before the re-rated range (15 to 30 Nov)
+    from orders.catalog.models import ChargingTier
+
+    ChargingTier.objects.create(
+        plan=plan,
+        service="voice",
+        from_quantity=Decimal("0"),
+        to_quantity=Decimal("10"),
+        unit_price_amount=Decimal("0.05"),
+    )
+    ChargingTier.objects.create(plan=plan, service="voice", from_quantity=Decimal("10"),
+                                to_quantity=None, unit_price_amount=Decimal("0.02"))  # fmt: skip
+    record(line, started_at=at(5), seconds=480, charge="0.4000")
+    first = record(line, started_at=at(16), seconds=240, charge="0.2000")
+    second = record(line, started_at=at(17), seconds=180, charge="0.1500")
+    # when
+    run = rerate_preview(
+        lines=[line], period_start=date(2026, 11, 15), period_end=NOV_END, actor=supervisor,
+        reason="Tiers corrected",
+    )  # fmt: skip
+    # then: 2 min at 0.05 + 2 min at 0.02 = 0.1400; then 3 min at 0.02 = 0.0600
+    items = {item.record_id: item for item in run.items.all()}
+    assert items[first.pk].new_amount == Decimal("0.1400")
+    assert items[first.pk].new_trace["period_used"] == "8.00"
+    assert items[second.pk].new_amount == Decimal("0.0600")
+    assert run.totals == {"GBP": {"old": "0.3500", "new": "0.2000", "difference": "-0.1500"}}

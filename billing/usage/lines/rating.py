@@ -1,39 +1,17 @@
-"""Usage at the level of a line: guiding a record to the line it belongs to, classing its
-destination, and rating it in the issue's order.
-
-Rating order, per record of a guided line:
-
-1. Zero charge: a terminating record, an unanswered call, an undelivered message (kept, rated
-   at zero, status rated).
-2. Allowances (`billing.AllowanceGrant`) of the line for the service, valid at the record's
-   time: zone-scoped grants first (a roaming record draws only on grants of its roaming zone),
-   then on-net / off-net grants matching the destination, then "all"; within one rank the grant
-   expiring soonest first. International, premium-rate and short-code destinations never draw
-   on allowances. The grants of the lines in a chunk are locked (SELECT … FOR UPDATE, pk
-   order) for the chunk's transaction, so concurrent chunks never over-consume.
-3. The plan's charging tiers (`orders.catalog.ChargingTier`), priced by the line's cumulative
-   charged units in its bill period (units beyond allowances: minutes, messages, MB).
-4. The tariff: `settings.USAGE_TARIFF_RESOLVER` maps the line's plan to a `Tariff` (tariff
-   version id, rating engine, currency); the engine rates a whole chunk at once
-   (`engine.rate_many(descriptors)`), returning for each call a result with `cost` and `trace`
-   or an error with `reason`.
-
-What remains unpriced is rejected `no_rate`. A price in another currency than the account's is
-refused (`no_rate`, naming both), never relabelled.
-"""
+"""Rating guided records: zero charge, allowances, charging tiers, then the tariff (the order is
+the package's docstring)."""
 
 from __future__ import annotations
 
 import calendar
-import importlib
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -41,9 +19,14 @@ from django.db import connection
 from django.db.models import Sum
 
 from billing.models import AllowanceGrant
-from billing.rating.plan import SECOND
+from billing.usage.lines.guiding import Line
+from billing.usage.lines.tariffs import (
+    Tariff,
+    TariffResolver,
+    call_descriptor,
+    tariff_trace,
+)
 from billing.usage.parsers import Record
-from crm.models import Subscriber
 from orders.catalog.models import ChargingTier
 
 ZERO = Decimal("0")
@@ -53,240 +36,6 @@ CHARGED_STATUSES = ("rated", "billed", "rerated")
 NO_RATE = "no_rate"
 UNKNOWN_LINE = "unknown_line"
 MALFORMED_NUMBER = "malformed_number"
-
-
-# --- lines ---------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Line:
-    subscriber_id: int
-    account_id: int
-    msisdn: str
-    imsi: str
-    status: str
-    status_changed_at: datetime | None
-    plan_id: int | None
-    payment_type: str
-    currency: str
-    bill_cycle_day: int
-
-    def live_at(self, moment: datetime) -> bool:
-        """A terminated line's number may belong to someone else after it ended."""
-        if self.status != Subscriber.Status.TERMINATED:
-            return True
-        return self.status_changed_at is not None and self.status_changed_at > moment
-
-
-class LineDirectory:
-    """The lines a batch's records name, loaded a chunk's worth of numbers at a time with one
-    query and kept for the batch (a number not found is remembered as not found)."""
-
-    def __init__(self) -> None:
-        self.by_msisdn: dict[str, list[Line]] = {}
-        self.by_imsi: dict[str, list[Line]] = {}
-
-    def load(self, msisdns: Iterable[str], imsis: Iterable[str]) -> None:
-        numbers = {n for n in msisdns if n and n not in self.by_msisdn}
-        identities = {i for i in imsis if i and i not in self.by_imsi}
-        if not numbers and not identities:
-            return
-        for number in numbers:
-            self.by_msisdn[number] = []
-        for identity in identities:
-            self.by_imsi[identity] = []
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT s.id, s.account_id, s.msisdn, s.imsi, s.status, s.status_changed_at, "
-                "s.plan_id, a.payment_type, a.currency, a.bill_cycle_day "
-                "FROM crm_subscriber s JOIN crm_account a ON a.id = s.account_id "
-                + (
-                    "WHERE s.msisdn = ANY(%s::text[]) OR s.imsi = ANY(%s::text[])"
-                    if connection.vendor == "postgresql"
-                    else "WHERE s.msisdn IN (SELECT value FROM json_each(%s)) "
-                    "OR s.imsi IN (SELECT value FROM json_each(%s))"
-                ),
-                _text_arrays(sorted(numbers), sorted(identities)),
-            )
-            rows = cursor.fetchall()
-        for row in rows:
-            line = Line(*row)
-            if line.msisdn in numbers:
-                self.by_msisdn[line.msisdn].append(line)
-            if line.imsi in identities:
-                self.by_imsi[line.imsi].append(line)
-
-    @staticmethod
-    def _at(candidates: list[Line] | None, moment: datetime) -> Line | None:
-        if not candidates:
-            return None
-        if len(candidates) == 1:
-            return candidates[0] if candidates[0].live_at(moment) else None
-        live = [line for line in candidates if line.live_at(moment)]
-        # A reused number: the line terminated after the call is the one that made it.
-        live.sort(key=lambda line: line.status_changed_at or datetime.max.replace(tzinfo=UTC))
-        return live[0] if live else None
-
-    def msisdn_at(self, number: str, moment: datetime) -> Line | None:
-        return self._at(self.by_msisdn.get(number), moment)
-
-    def imsi_at(self, identity: str, moment: datetime) -> Line | None:
-        return self._at(self.by_imsi.get(identity), moment)
-
-
-def _text_arrays(*groups: list[str]) -> list[str]:
-    """Lists of plain tokens (digits, "+") as array literals (PostgreSQL) or JSON (SQLite)."""
-    if connection.vendor == "postgresql":
-        return ["{" + ",".join(group) + "}" for group in groups]
-    return [json.dumps(group) for group in groups]
-
-
-def records_guide(records: Sequence[Record], directory: LineDirectory) -> dict[int, Line]:
-    """Match each record to its line (by MSISDN, or IMSI for data) as of the record's time and
-    set its direction; a record no line owns is rejected `unknown_line`, one whose deciding
-    number is not a number `malformed_number`. Returns the lines by subscriber pk."""
-    directory.load(
-        (n for r in records for n in (r.get("calling_e164", ""), r.get("called_e164", ""))),
-        (r.get("imsi", "") for r in records),
-    )
-    found: dict[int, Line] = {}
-    for record in records:
-        if "reject_reason" in record:
-            continue
-        moment = record["started_at"]
-        direction = record.get("direction", "")
-        line: Line | None = None
-        if record.get("imsi"):
-            line = directory.imsi_at(record["imsi"], moment)
-            direction = direction or "originating"
-        if line is None and direction != "terminating" and record["calling_e164"]:
-            line = directory.msisdn_at(record["calling_e164"], moment)
-            if line is not None:
-                direction = "originating"
-        if line is None and direction != "originating" and record["called_e164"]:
-            line = directory.msisdn_at(record["called_e164"], moment)
-            if line is not None:
-                direction = "terminating"
-        if line is None:
-            problem = record.get("calling_problem") or record.get("called_problem")
-            if problem:
-                record["reject_reason"] = MALFORMED_NUMBER
-                record["reject_detail"] = problem
-            else:
-                record["reject_reason"] = UNKNOWN_LINE
-                number = record.get("imsi") or record["calling_e164"] or record["called_number"]
-                record["reject_detail"] = f"no line has {number} at {moment.isoformat()}"
-            continue
-        if (
-            direction == "originating"
-            and record["service"] != "data"
-            and record.get("called_problem")
-        ):
-            record["reject_reason"] = MALFORMED_NUMBER
-            record["reject_detail"] = record["called_problem"]
-            continue
-        record["direction"] = direction
-        record["subscriber_id"] = line.subscriber_id
-        record["account_id"] = line.account_id
-        record["payment_type"] = line.payment_type
-        record["currency"] = line.currency
-        found[line.subscriber_id] = line
-    return found
-
-
-# --- destinations --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Prefixes:
-    on_net: tuple[str, ...]
-    premium: tuple[str, ...]
-    home_code: str
-    home_mcc: str
-    zones: dict[str, str]
-    default_zone: str
-
-    @classmethod
-    def from_settings(cls) -> Prefixes:
-        from billing.usage.parsers import Numbers
-
-        return cls(
-            on_net=tuple(p.lstrip("+") for p in settings.USAGE_ONNET_PREFIXES),
-            premium=tuple(p.lstrip("+") for p in settings.USAGE_PREMIUM_PREFIXES),
-            home_code=Numbers().country_code,
-            home_mcc=settings.OPERATOR_MCC,
-            zones=dict(settings.USAGE_ROAMING_ZONES),
-            default_zone=settings.USAGE_ROAMING_DEFAULT_ZONE,
-        )
-
-
-def destination_class(record: Record, prefixes: Prefixes) -> None:
-    """Set `destination_class`, `roaming` and `roaming_zone` from the configured prefix lists
-    (settings.USAGE_ONNET_PREFIXES, USAGE_PREMIUM_PREFIXES, USAGE_ROAMING_ZONES)."""
-    mcc = record.get("visited_mcc", "")
-    if mcc and mcc != prefixes.home_mcc:
-        record["roaming"] = True
-        record["roaming_zone"] = prefixes.zones.get(mcc, prefixes.default_zone)
-    elif record.get("roaming"):
-        record["roaming_zone"] = prefixes.default_zone
-    if record["service"] == "data":
-        record["destination_class"] = "data"
-        return
-    digits = record.get("called_e164", "")[1:]
-    if not digits:
-        record["destination_class"] = "short_code"
-    elif digits.startswith(prefixes.premium):
-        record["destination_class"] = "premium"
-    elif not digits.startswith(prefixes.home_code):
-        record["destination_class"] = "international"
-    elif digits.startswith(prefixes.on_net):
-        record["destination_class"] = "on_net"
-    else:
-        record["destination_class"] = "off_net"
-
-
-# --- tariffs -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Tariff:
-    """What rates a plan's usage beyond allowances and tiers.
-
-    `engine.rate_many(calls)` takes descriptors built by `describe(tenant=, category=,
-    subject=, destination=, answer_time=, usage=)` (billing.rating.engine.CallDescriptor) and
-    returns one result per call: an object with `cost` (Decimal) and `trace`, or an error with
-    `reason`."""
-
-    version_id: int | None
-    engine: Any
-    currency: str
-    describe: Callable[..., Any]
-    tenant: str = ""
-    subject: str = ""
-    categories: Mapping[str, str] = field(default_factory=dict)
-
-
-class TariffResolver(Protocol):
-    def __call__(self, *, plan_id: int | None) -> Tariff | None: ...
-
-
-def plan_tariff_resolver(*, plan_id: int | None) -> Tariff | None:
-    """The default resolver: no tariff. Usage beyond allowances is priced by the plan's charging
-    tiers; where the plan has none it is rejected `no_rate` (and recycled once a tariff is
-    configured). Stored tariff versions plug in through settings.USAGE_TARIFF_RESOLVER."""
-    return None
-
-
-@cache
-def _resolver_at(path: str) -> TariffResolver:
-    module, _, name = path.rpartition(".")
-    resolver: TariffResolver = getattr(importlib.import_module(module), name)
-    return resolver
-
-
-def tariff_resolver() -> TariffResolver:
-    return _resolver_at(settings.USAGE_TARIFF_RESOLVER)
-
 
 # --- rating --------------------------------------------------------------------------------------
 
@@ -489,14 +238,6 @@ def _cumulative(keys: set[tuple[int, str, datetime, datetime]]) -> dict[tuple[An
     return totals
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool | list | dict):
-        return value
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    return str(value)
-
-
 def _scope_rank(grant: GrantState, record: Record) -> int | None:
     """Where a grant stands for this record: 0 zone, 1 on/off-net, 2 all; None: not usable."""
     zone = record.get("roaming_zone", "")
@@ -519,6 +260,7 @@ def records_rate(
     resolver: TariffResolver,
     grants: list[GrantState],
     now: datetime,
+    tier_totals: dict[tuple[Any, ...], Decimal] | None = None,
 ) -> RatingOutcome:
     """Rate guided records in place (charge, currency, grant drawn on, units, tariff version,
     trace, status), in the order of the module docstring."""
@@ -584,7 +326,11 @@ def records_rate(
         for record, line, _left, _trace in pending_tiers:
             since, until = bill_period(record["started_at"], line.bill_cycle_day)
             keyed.append((line.subscriber_id, record["service"], since, until))
-        totals = _cumulative(set(keyed))
+        # Units already charged per line and period: read once per batch (one query for the
+        # lines not seen yet), then carried from chunk to chunk in `tier_totals`.
+        totals = tier_totals if tier_totals is not None else {}
+        missing = {key for key in keyed if key not in totals}
+        totals.update(_cumulative(missing))
         for (record, line, left, trace), key in zip(pending_tiers, keyed, strict=True):
             assert line.plan_id is not None
             currency = _plan_currency(line.plan_id)
@@ -619,7 +365,7 @@ def records_rate(
             for record, _line, _left, _trace in items:
                 _no_rate(record, "no allowance, charging tier or tariff rates this usage", outcome)
             continue
-        calls = [_descriptor(tariff, record, left) for record, _line, left, _trace in items]
+        calls = [call_descriptor(tariff, record, left) for record, _line, left, _trace in items]
         results = tariff.engine.rate_many(calls)
         for (record, line, _left, trace), result in zip(items, results, strict=True):
             priced = getattr(result, "cost", None)
@@ -634,8 +380,8 @@ def records_rate(
                 )
                 continue
             record["charge_amount"] = Decimal(priced).quantize(MONEY_STEP, ROUND_HALF_UP)
-            record["tariff_version_id"] = tariff.version_id
-            trace.append({"tariff": _jsonable(getattr(result, "trace", None))})
+            record["tariff_version_id"] = getattr(result, "version_id", tariff.version_id)
+            trace.append({"tariff": tariff_trace(result)})
             record["rating_trace"] = {"steps": trace}
     return outcome
 
@@ -662,29 +408,3 @@ def _no_rate(record: Record, detail: str, outcome: RatingOutcome) -> None:
         record.pop(name, None)
     record["allowance_units"] = ZERO
     record["rated_units"] = ZERO
-
-
-def _descriptor(tariff: Tariff, record: Record, left: Decimal) -> Any:
-    service = record["service"]
-    if service == "voice":
-        usage = int(left * 60) * SECOND
-    elif service == "data":
-        usage = int(left * 1_000_000)
-    else:
-        usage = int(left)
-    destination = record.get("called_e164", "").lstrip("+") or record.get("called_number", "")
-    if service == "data":
-        destination = record.get("apn") or "*any"
-    return tariff.describe(
-        tenant=tariff.tenant or settings.OPERATOR_NAME,
-        category=tariff.categories.get(service, "call"),
-        subject=tariff.subject,
-        destination=destination,
-        answer_time=record.get("answered_at") or record["started_at"],
-        usage=usage,
-        tor="*" + service,
-    )
-
-
-def trace_json(trace: Any) -> str:
-    return json.dumps(trace, separators=(",", ":"), default=str)

@@ -1,0 +1,128 @@
+"""Chunks loaded at the same instant by two workers (PostgreSQL, real threads)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+
+from billing.models import AllowanceGrant
+from billing.tests.usage.conftest import at
+from billing.usage.models import UsageRecord
+from billing.usage.services import usage_batch_ingest_records
+
+
+def _run_together(jobs):
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job):
+        try:
+            barrier.wait()
+            job()
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_chunks_never_over_consume_an_allowance(customer, plan, admin):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    # given: one minute left, and two workers each loading a one-minute call of the line
+    from crm.tests.factories import SubscriberFactory
+
+    line = SubscriberFactory(account__customer=customer, msisdn="+447400123456", plan=plan)
+    grant = AllowanceGrant.objects.create(
+        subscriber=line,
+        service="voice",
+        quantity=Decimal("1"),
+        valid_from=at(days_ago=5),
+        valid_until=None,
+        source_key="plan:1",
+        source_description="x",
+    )
+
+    def call(i):
+        return {
+            "record_id": f"c{i}",
+            "calling_number": "+447400123456",
+            "called_number": "+447700900123",
+            "started_at": at(hour=9 + i).isoformat(),
+            "answered_at": at(hour=9 + i).isoformat(),
+            "ended_at": (at(hour=9 + i) + timedelta(seconds=60)).isoformat(),
+        }
+
+    # when
+    _run_together(
+        [
+            lambda: usage_batch_ingest_records(records=[call(0)], source="msc-a", actor=admin),
+            lambda: usage_batch_ingest_records(records=[call(1)], source="msc-b", actor=admin),
+        ]
+    )
+    # then
+    grant.refresh_from_db()
+    assert grant.used == Decimal("1.00")
+    charges = sorted(r.charge_amount for r in UsageRecord.objects.all())
+    assert charges == [Decimal("0"), Decimal("0.1000")]
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_the_same_record_loaded_by_two_workers_at_once_is_stored_once(
+    customer, plan, admin, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("unique index races need PostgreSQL")
+    # given
+    from crm.tests.factories import SubscriberFactory
+
+    SubscriberFactory(account__customer=customer, msisdn="+447400123456", plan=plan)
+    record = {
+        "record_id": "same",
+        "service": "sms",
+        "calling_number": "+447400123456",
+        "called_number": "+447700900123",
+        "started_at": at().isoformat(),
+    }
+    batches = []
+    # both workers look the record up before either has written it
+    from billing.usage import imports
+
+    real_lookup = imports._existing
+    both_looked = threading.Barrier(2)
+    local = threading.local()
+
+    def lookup_at_the_same_time(pairs):
+        if not getattr(local, "looked", False):
+            local.looked = True
+            found = real_lookup(pairs)
+            both_looked.wait()
+            return found
+        return real_lookup(pairs)
+
+    monkeypatch.setattr(imports, "_existing", lookup_at_the_same_time)
+    # when
+    _run_together(
+        [
+            lambda: batches.append(
+                usage_batch_ingest_records(records=[record], source="smsc", actor=admin)
+            )
+            for _ in range(2)
+        ]
+    )
+    # then
+    assert UsageRecord.objects.count() == 1
+    assert sorted((b.rated_count, b.duplicate_count) for b in batches) == [(0, 1), (1, 0)]

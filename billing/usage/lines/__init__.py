@@ -1,0 +1,85 @@
+"""Usage at the level of a line: guiding a record to the line it belongs to, classing its
+destination, and rating it in the issue's order.
+
+Rating order, per record of a guided line:
+
+1. Zero charge: a terminating record, an unanswered call, an undelivered message (kept, rated
+   at zero, status rated).
+2. Allowances (`billing.AllowanceGrant`) of the line for the service, valid at the record's
+   time: zone-scoped grants first (a roaming record draws only on grants of its roaming zone),
+   then on-net / off-net grants matching the destination, then "all"; within one rank the grant
+   expiring soonest first. International, premium-rate and short-code destinations never draw
+   on allowances. The grants of the lines in a chunk are locked (SELECT … FOR UPDATE, pk
+   order) for the chunk's transaction, so concurrent chunks never over-consume.
+3. The plan's charging tiers (`orders.catalog.ChargingTier`), priced by the line's cumulative
+   charged units in its bill period (units beyond allowances: minutes, messages, MB).
+4. The tariff: `settings.USAGE_TARIFF_RESOLVER` maps the line's plan to a `Tariff` (tariff
+   version id, rating engine, currency); the engine rates a whole chunk at once
+   (`engine.rate_many(descriptors)`), returning for each call a result with `cost` and `trace`
+   or an error with `reason`.
+
+What remains unpriced is rejected `no_rate`. A price in another currency than the account's is
+refused (`no_rate`, naming both), never relabelled.
+"""
+
+from billing.usage.lines.guiding import (
+    Line,
+    LineDirectory,
+    Prefixes,
+    destination_class,
+    records_guide,
+)
+from billing.usage.lines.rating import (
+    MONEY_STEP,
+    GrantState,
+    RatingOutcome,
+    bill_period,
+    grants_consume,
+    grants_lock,
+    records_rate,
+    tier_price,
+    tiers_clear,
+    units_of,
+)
+from billing.usage.lines.rating import _plan_currency as _plan_currency
+from billing.usage.lines.rating import _tiers as _tiers
+from billing.usage.lines.tariffs import (
+    Tariff,
+    TariffResolver,
+    call_descriptor,
+    plan_tariff_resolver,
+    tariff_resolver,
+    trace_json,
+)
+from billing.usage.lines.tariffs import _jsonable as _jsonable
+from billing.usage.lines.tariffs import call_descriptor as _descriptor
+
+# (re-rating, billing.usage.rerating, reuses the tier and descriptor helpers under the names
+# they had before this package was split)
+__all__ = [
+    "MONEY_STEP",
+    "GrantState",
+    "Line",
+    "LineDirectory",
+    "Prefixes",
+    "RatingOutcome",
+    "Tariff",
+    "TariffResolver",
+    "_descriptor",
+    "_jsonable",
+    "_plan_currency",
+    "_tiers",
+    "bill_period",
+    "call_descriptor",
+    "destination_class",
+    "grants_consume",
+    "grants_lock",
+    "plan_tariff_resolver",
+    "records_guide",
+    "records_rate",
+    "tariff_resolver",
+    "tier_price",
+    "tiers_clear",
+    "trace_json",
+    "units_of",
+]
