@@ -187,9 +187,9 @@ def record_check(record: Record, *, limit: datetime) -> Record:
     if "reject_reason" in record:
         return record
     started = record["started_at"]
-    for name, limit in _COLUMN_LIMITS.items():
+    for name, bound in _COLUMN_LIMITS.items():
         number = record.get(name, 0)
-        if not -limit <= number <= limit:  # e.g. worked out from times centuries apart
+        if not -bound <= number <= bound:  # e.g. worked out from times centuries apart
             record[name] = 0  # the row is kept (its original text in raw), its column stored
             return _refused(record, MALFORMED_ROW, f"{name} {number} is beyond any real value")
     if record.get("duration_seconds", 0) < 0 or record.get("billable_seconds", 0) < 0:
