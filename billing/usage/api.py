@@ -38,6 +38,7 @@ from billing.usage.selectors import (
 )
 from billing.usage.services import usage_batch_ingest_records, usage_recycle
 from common.api import ErrorSerializer, ListApi, actor_of, errors, refuse, require_perm
+from common.errors import ApplicationError
 from common.filters import blank_query_refuse
 from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import IdempotencyKeyReused, idempotent
@@ -83,22 +84,59 @@ class TrueFalseField(serializers.BooleanField):
         return data
 
 
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})",
+    re.ASCII,
+)
+
+
+def moment_read(value: str) -> datetime | None:
+    """An ISO 8601 date-time in UTC (without an offset it is UTC); None when Python cannot
+    hold it (a leap second, a year that leaves 1..9999 in UTC)."""
+    try:
+        moment = datetime.fromisoformat(value.upper() if value.isascii() else value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
 class MomentField(serializers.DateTimeField):
-    """An ISO 8601 date-time as a JSON string; without an offset it is UTC."""
+    """An ISO 8601 date-time as a JSON string; without an offset it is UTC. With `lenient`
+    (a usage record's times), an RFC 3339 time that cannot be held (a leap second, a year
+    beyond 9999 in UTC) passes as written, for the pipeline to reject as `bad_time`; without,
+    it is refused as a business rule (422)."""
+
+    def __init__(self, *, lenient: bool = False, **kwargs: Any) -> None:
+        super().__init__(default_timezone=UTC, **kwargs)
+        self.lenient = lenient
 
     def to_internal_value(self, value: Any) -> Any:
         if not isinstance(value, str):
             self.fail("invalid", format="ISO 8601")
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            moment = super().to_internal_value(value)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        try:
-            return moment.astimezone(UTC)
-        except OverflowError:
-            self.fail("invalid", format="ISO 8601")
+        moment = moment_read(value)
+        if moment is not None:
+            return moment
+        if RFC3339.fullmatch(value):
+            if self.lenient:
+                return value
+            raise ApplicationError(
+                f"{value} is not a time this system can hold.",
+                code="invalid",
+                fields={
+                    self.field_name or "time": ["A date-time between the years 1 and 9999 (UTC)."]
+                },
+            )
+        return super().to_internal_value(value)
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """A date-time answered in UTC (ISO 8601 with Z)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default_timezone=UTC, **kwargs)
 
 
 class ChoiceOf(serializers.ChoiceField):
@@ -140,9 +178,15 @@ class RecordInputSerializer(serializers.Serializer):
     )
     calling_number = _text(80, "The A number: E.164 (+447400123456), national or a short code.")
     called_number = _text(80, "The B number, written any way the network writes it.")
-    started_at = MomentField(help_text="When the call or session began (or the message was sent).")
-    answered_at = MomentField(required=False, allow_null=True, help_text="Voice: when answered.")
-    ended_at = MomentField(required=False, allow_null=True, help_text="When it ended.")
+    started_at = MomentField(
+        lenient=True, help_text="When the call or session began (or the message was sent)."
+    )
+    answered_at = MomentField(
+        lenient=True, required=False, allow_null=True, help_text="Voice: when answered."
+    )
+    ended_at = MomentField(
+        lenient=True, required=False, allow_null=True, help_text="When it ended."
+    )
     duration_seconds = _count("Whole seconds from start to end (voice, data).")
     billable_seconds = _count(
         "Voice: seconds from answer to end; worked out from the times when left out."
@@ -235,12 +279,8 @@ class _FastCheck:
                     continue
                 if type(value) is not str:
                     return None
-                try:
-                    moment = datetime.fromisoformat(value)
-                    moment = (
-                        moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-                    ).astimezone(UTC)
-                except (ValueError, OverflowError):
+                moment = moment_read(value)
+                if moment is None:
                     return None
                 checked[name] = moment.isoformat()
                 continue
@@ -325,8 +365,8 @@ class BatchSerializer(serializers.Serializer):
         help_text="The earlier batch of the very same file, when this is a resend of it."
     )
     error = serializers.CharField(help_text="Why processing stopped, when it failed.")
-    created_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+    created_at = UtcDateTimeField()
+    finished_at = UtcDateTimeField(allow_null=True)
 
     class Meta:
         ref_name = "UsageBatch"
@@ -533,11 +573,11 @@ class RejectSerializer(serializers.Serializer):
     service = serializers.CharField()
     calling_number = serializers.CharField()
     called_number = serializers.CharField()
-    started_at = serializers.DateTimeField(
+    started_at = UtcDateTimeField(
         help_text="When the usage began (when unreadable: when its batch arrived)."
     )
     time_known = serializers.BooleanField()
-    received_at = serializers.DateTimeField(source="created_at")
+    received_at = UtcDateTimeField(source="created_at")
     recycled = serializers.SerializerMethodField(
         help_text="Earlier recycles: when, by whom (user id), why and the reason it had then."
     )
@@ -573,7 +613,7 @@ class UsageRejectListApi(ListApi):
         responses={
             200: RejectSerializer(many=True),
             404: OpenApiResponse(ErrorSerializer, "The cursor is not one this list gave."),
-            **errors(400, 401, 403),
+            **errors(400, 401, 403, 422),
         },
     )
     def get(self, request: Request) -> Response:
