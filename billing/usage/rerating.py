@@ -18,7 +18,9 @@ How the charged part is priced
     As the rating step does (billing.usage.lines): the plan's charging tiers first, by the
     line's cumulative charged units in its bill period (the units of the period's records
     before the re-rated range, then the re-rated records in time order), then the tariff from
-    the resolver (settings.USAGE_TARIFF_RESOLVER: the version in force now). A record the
+    the resolver (settings.USAGE_TARIFF_RESOLVER: the plan's tariff, and of its published
+    versions the one in force at each call's time, so a correction published from a past date
+    re-prices the calls it covers). A record the
     tariff now refuses (no rate, another currency) keeps its old charge and is listed with the
     reason; nothing is ever re-rated to a silent zero.
 
@@ -228,7 +230,7 @@ def _price_line(
                 else:
                     priced[index] = _Priced(
                         Decimal(price).quantize(MONEY_STEP, ROUND_HALF_UP),
-                        tariff.version_id,
+                        getattr(result, "version_id", tariff.version_id),
                         {"tariff": tariff_trace(result)},
                     )
     return [p for p in priced if p is not None]
