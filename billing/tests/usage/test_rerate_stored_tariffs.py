@@ -56,6 +56,7 @@ def test_a_correction_published_from_the_past_is_applied_by_the_rerate(
     call = UsageRecord.objects.get(source_record_id="1764000000.21")
     assert call.charge_amount == Decimal("0.1800")
     first = call.tariff_version_id
+    assert first is not None
     # and the peak price corrected to 12p, in force from the day before the call
     tariff = tariffs["postpaid-standard"]
     draft = tariff_version_draft(tariff=tariff, actor=admin, reason="Peak price correction")
