@@ -491,7 +491,9 @@ def rerate_adjustments(run: RerateRun) -> list[Charge]:
     )
 
 
-def rerate_lines_select(*, msisdns: str = "", plan_code: str = "") -> tuple[list[Subscriber], str]:
+def rerate_lines_select(
+    *, msisdns: str = "", plan_code: str = "", tariff_code: str = ""
+) -> tuple[list[Subscriber], str]:
     """The lines a re-rate covers, from a list of numbers (one a line, or separated by commas
     or semicolons; typed any way) or
     every line on a plan (all its versions); with a description of the choice, in words. A
@@ -499,12 +501,21 @@ def rerate_lines_select(*, msisdns: str = "", plan_code: str = "") -> tuple[list
     from crm.validators import msisdn_to_e164
 
     tokens = [t.strip() for t in re.split(r"[,;\n]+", msisdns) if t.strip()]
-    if bool(tokens) == bool(plan_code):
+    if sum(map(bool, (tokens, plan_code, tariff_code))) != 1:
         raise ApplicationError(
-            "Choose the lines by number or by plan, not both.",
+            "Choose the lines one way: by number, by plan or by tariff.",
             code="invalid",
-            fields={"msisdns": ["Give numbers, or leave them out and choose a plan."]},
+            fields={"msisdns": ["Give numbers, or leave them out and choose a plan or a tariff."]},
         )
+    if tariff_code:
+        found = list(Subscriber.objects.filter(plan__tariff__code=tariff_code).order_by("pk"))
+        if not found:
+            raise ApplicationError(
+                "No line is on a plan rated by this tariff.",
+                code="invalid",
+                fields={"tariff_code": [f"No line's plan uses tariff {tariff_code}."]},
+            )
+        return found, f"lines on plans rated by tariff {tariff_code}"
     if plan_code:
         found = list(Subscriber.objects.filter(plan__code=plan_code).order_by("pk"))
         if not found:

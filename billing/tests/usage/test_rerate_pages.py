@@ -27,6 +27,7 @@ def _start(client: Any, **data: str) -> Any:
     form = {
         "msisdns": "07400 123456",
         "plan_code": "",
+        "tariff_code": "",
         "period_start": "2026-11-01",
         "period_end": "2026-11-30",
         "reason": "Rate corrected",

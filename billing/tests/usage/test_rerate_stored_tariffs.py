@@ -87,3 +87,19 @@ def test_a_correction_published_from_the_past_is_applied_by_the_rerate(
     assert call.tariff_version_id == corrected.pk != first
     assert TariffVersion.objects.get(pk=first).status == TariffVersion.Status.PUBLISHED
     assert run.totals == {"GBP": {"old": "0.1800", "new": "0.1500", "difference": "-0.0300"}}
+
+
+def test_lines_are_chosen_by_tariff_plan_or_numbers(line: Any, plan: Any) -> None:
+    from billing.usage.rerating import rerate_lines_select
+    from common.errors import ApplicationError
+
+    # when
+    by_tariff, said = rerate_lines_select(tariff_code="postpaid-standard")
+    by_plan, _ = rerate_lines_select(plan_code="talk")
+    by_number, _ = rerate_lines_select(msisdns="07400 123456\n")
+    with pytest.raises(ApplicationError) as both:
+        rerate_lines_select(msisdns="07400 123456", plan_code="talk")
+    # then
+    assert by_tariff == by_plan == by_number == [line]
+    assert said == "lines on plans rated by tariff postpaid-standard"
+    assert "msisdns" in both.value.fields
