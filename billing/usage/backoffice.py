@@ -151,7 +151,11 @@ def rerate_start(request: HttpRequest) -> HttpResponse:
                 return redirect("rerating:run-detail", run.public_id)
     else:
         start, end = this_month()
-        form = RerateStartForm(initial={"period_start": start, "period_end": end})
+        initial: dict[str, Any] = {"period_start": start, "period_end": end}
+        for name in ("msisdns", "period_start", "period_end"):  # from a line's usage page
+            if request.GET.get(name):
+                initial[name] = request.GET[name][:400]
+        form = RerateStartForm(initial=initial)
     return render(
         request,
         "billing/rerating/start.html",
