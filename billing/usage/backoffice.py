@@ -25,6 +25,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.permissions import BillingPerm
+from billing.rating.models import Tariff
 from billing.usage.itemised import MAX_PERIOD_DAYS, this_month
 from billing.usage.reconciliation import (
     KINDS,
@@ -84,6 +85,9 @@ class RerateStartForm(forms.Form):
     plan_code = forms.ChoiceField(
         label="Or every line on a plan", required=False, choices=[("", "—")]
     )
+    tariff_code = forms.ChoiceField(
+        label="Or every line on a plan rated by a tariff", required=False, choices=[("", "—")]
+    )
     period_start = date_field("From")
     period_end = date_field("To (inclusive)")
     reason = forms.CharField(
@@ -93,6 +97,8 @@ class RerateStartForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         codes = PricePlan.objects.order_by("code").values_list("code", flat=True).distinct()
+        tariffs = Tariff.objects.order_by("code").values_list("code", "name")
+        cast(forms.ChoiceField, self.fields["tariff_code"]).choices = [("", "—"), *tariffs]
         cast(forms.ChoiceField, self.fields["plan_code"]).choices = [
             ("", "—"),
             *((code, code) for code in codes),
@@ -127,7 +133,9 @@ def rerate_start(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 lines, selection = rerate_lines_select(
-                    msisdns=data["msisdns"], plan_code=data["plan_code"]
+                    msisdns=data["msisdns"],
+                    plan_code=data["plan_code"],
+                    tariff_code=data["tariff_code"],
                 )
                 run = rerate_preview(
                     lines=lines,
@@ -143,7 +151,11 @@ def rerate_start(request: HttpRequest) -> HttpResponse:
                 return redirect("rerating:run-detail", run.public_id)
     else:
         start, end = this_month()
-        form = RerateStartForm(initial={"period_start": start, "period_end": end})
+        initial: dict[str, Any] = {"period_start": start, "period_end": end}
+        for name in ("msisdns", "period_start", "period_end"):  # from a line's usage page
+            if request.GET.get(name):
+                initial[name] = request.GET[name][:400]
+        form = RerateStartForm(initial=initial)
     return render(
         request,
         "billing/rerating/start.html",

@@ -18,7 +18,9 @@ How the charged part is priced
     As the rating step does (billing.usage.lines): the plan's charging tiers first, by the
     line's cumulative charged units in its bill period (the units of the period's records
     before the re-rated range, then the re-rated records in time order), then the tariff from
-    the resolver (settings.USAGE_TARIFF_RESOLVER: the version in force now). A record the
+    the resolver (settings.USAGE_TARIFF_RESOLVER: the plan's tariff, and of its published
+    versions the one in force at each call's time, so a correction published from a past date
+    re-prices the calls it covers). A record the
     tariff now refuses (no rate, another currency) keeps its old charge and is listed with the
     reason; nothing is ever re-rated to a silent zero.
 
@@ -228,7 +230,7 @@ def _price_line(
                 else:
                     priced[index] = _Priced(
                         Decimal(price).quantize(MONEY_STEP, ROUND_HALF_UP),
-                        tariff.version_id,
+                        getattr(result, "version_id", tariff.version_id),
                         {"tariff": tariff_trace(result)},
                     )
     return [p for p in priced if p is not None]
@@ -489,7 +491,9 @@ def rerate_adjustments(run: RerateRun) -> list[Charge]:
     )
 
 
-def rerate_lines_select(*, msisdns: str = "", plan_code: str = "") -> tuple[list[Subscriber], str]:
+def rerate_lines_select(
+    *, msisdns: str = "", plan_code: str = "", tariff_code: str = ""
+) -> tuple[list[Subscriber], str]:
     """The lines a re-rate covers, from a list of numbers (one a line, or separated by commas
     or semicolons; typed any way) or
     every line on a plan (all its versions); with a description of the choice, in words. A
@@ -497,12 +501,21 @@ def rerate_lines_select(*, msisdns: str = "", plan_code: str = "") -> tuple[list
     from crm.validators import msisdn_to_e164
 
     tokens = [t.strip() for t in re.split(r"[,;\n]+", msisdns) if t.strip()]
-    if bool(tokens) == bool(plan_code):
+    if sum(map(bool, (tokens, plan_code, tariff_code))) != 1:
         raise ApplicationError(
-            "Choose the lines by number or by plan, not both.",
+            "Choose the lines one way: by number, by plan or by tariff.",
             code="invalid",
-            fields={"msisdns": ["Give numbers, or leave them out and choose a plan."]},
+            fields={"msisdns": ["Give numbers, or leave them out and choose a plan or a tariff."]},
         )
+    if tariff_code:
+        found = list(Subscriber.objects.filter(plan__tariff__code=tariff_code).order_by("pk"))
+        if not found:
+            raise ApplicationError(
+                "No line is on a plan rated by this tariff.",
+                code="invalid",
+                fields={"tariff_code": [f"No line's plan uses tariff {tariff_code}."]},
+            )
+        return found, f"lines on plans rated by tariff {tariff_code}"
     if plan_code:
         found = list(Subscriber.objects.filter(plan__code=plan_code).order_by("pk"))
         if not found:

@@ -319,3 +319,24 @@ def test_a_csr_without_view_usage_gets_404(api_client: Any, csr: Any, line: Any)
     r = api_client.get(f"/api/v1/subscribers/{line.public_id}/usage/")
     # then
     assert r.status_code == 404
+
+
+def test_a_page_reads_only_the_months_asked_for(line: Any) -> None:
+    # given: monthly partitions for October and November, a record in each
+    from django.db import connection
+
+    from billing.usage.imports import partitions_ensure
+    from billing.usage.itemised import usage_records_filtered
+
+    if connection.vendor != "postgresql":
+        pytest.skip("partitions are a PostgreSQL feature")
+    partitions_ensure([date(2026, 10, 1), date(2026, 11, 1)])
+    record(line, started_at=datetime(2026, 10, 20, tzinfo=UTC))
+    record(line, started_at=at(20))
+    records = usage_records_filtered(subscriber=line, filters=UsageFilter(**NOV))
+    # when
+    plan = records[:51].explain()
+    # then
+    assert "billing_usagerecord_2026_11" in plan
+    assert "billing_usagerecord_2026_10" not in plan
+    assert "default" not in plan.lower()

@@ -27,6 +27,7 @@ def _start(client: Any, **data: str) -> Any:
     form = {
         "msisdns": "07400 123456",
         "plan_code": "",
+        "tariff_code": "",
         "period_start": "2026-11-01",
         "period_end": "2026-11-30",
         "reason": "Rate corrected",
@@ -112,3 +113,22 @@ def test_only_supervisors_and_admins_rerate(
     assert r.status_code == status
     assert RerateRun.objects.exists() is (status == 302)
     assert UsageRecord.objects.get().charge_amount == Decimal("0.1000")
+
+
+def test_a_lines_usage_page_offers_to_rerate_it(client: Any, supervisor: Any, line: Any) -> None:
+    # given
+    client.force_login(supervisor)
+    usage = client.get(
+        reverse("crm:line-usage", args=[line.public_id]),
+        {"period_from": "2026-11-01", "period_to": "2026-11-30"},
+    )
+    # when
+    start = client.get(
+        reverse("rerating:run-start"),
+        {"msisdns": line.msisdn, "period_start": "2026-11-01", "period_end": "2026-11-30"},
+    )
+    # then
+    assert "Re-rate this line for this period" in usage.content.decode()
+    body = start.content.decode()
+    assert "+447400123456" in body
+    assert 'value="2026-11-01"' in body
