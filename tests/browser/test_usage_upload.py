@@ -48,15 +48,16 @@ def worker(usage_line: Any, celery_worker: Any) -> None:
 @pytest.fixture(autouse=True)
 def _usage_settings(settings: Any, tmp_path: Any) -> None:
     """Set before the worker starts, which takes them over."""
-    from billing.usage import imports, lines
+    from billing.usage import imports
+    from billing.usage.lines import rating
 
     settings.USAGE_TARIFF_RESOLVER = "billing.tests.usage.conftest.fake_resolver"
     settings.TIME_ZONE = "UTC"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.USAGE_CHUNK_SIZE = 1  # one chunk per row: the progress shows
-    lines.tiers_clear()
-    lines._plan_currency.cache_clear()
-    lines._operator_zone.cache_clear()
+    rating.tiers_clear()
+    rating._plan_currency.cache_clear()
+    rating._operator_zone.cache_clear()
     imports.partitions_forget()
 
 
