@@ -592,12 +592,9 @@ class RatingEngine:
         if route is not None and route[2] <= start < route[3]:
             subject, match, _, until = route
             if tor == VOICE and start + usage > until:  # a rating profile starts mid-call
-                return self._rate_split(call, self._subjects[route_key[:3]], start)
+                return self._rate_split(call, self._subject(route_key[:3]), start)
         else:
-            key = (call.tenant, call.category, call.subject)
-            compiled = self._subjects.get(key)
-            if compiled is None:
-                compiled = self._subject(key)
+            compiled = self._subject((call.tenant, call.category, call.subject))
             instants = compiled.instants
             window = bisect_right(instants, start) if instants else 0
             since = instants[window - 1] if window else _FOREVER
@@ -631,7 +628,7 @@ class RatingEngine:
         if winner < 0:
             raise self._no_band(match, start)
         if tor == VOICE and start + usage > starts[index + 1]:
-            return self._rate_split(call, self._subjects[route_key[:3]], start)
+            return self._rate_split(call, self._subject(route_key[:3]), start)
         interval = table.intervals[winner]
         memo = interval.memo
         rated = memo.get(usage)
@@ -914,7 +911,14 @@ class RatingEngine:
     # rating profiles
 
     def _subject(self, key: tuple[str, str, str]) -> _Subject:
+        """The compiled subject; every subject without a profile of its own shares *any's
+        (so a million subscribers rated by *any cost one entry, not a million)."""
+        compiled = self._subjects.get(key)
+        if compiled is not None:
+            return compiled
         tenant, category, subject = key
+        if key not in self._profiles and subject != ANY:
+            return self._subject((tenant, category, ANY))
         instants = self._instants.get((tenant, category), [])
         chains = [
             self._chain(tenant, category, subject, window, instants)

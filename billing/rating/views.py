@@ -496,6 +496,25 @@ def tariff_quote(request: HtmxRequest) -> HttpResponse:
                 )
             except ApplicationError as exc:
                 form.add_error(None, f"{exc.message} (reason: {exc.code})")
-    context = {"form": form, "quote": quote}
+    labels: dict[str, Any] = {}
+    if quote is not None:
+        kind = form.cleaned_data["category"]
+        kind = Category.SMS if kind == Category.MMS else kind
+        result = quote.result
+        labels = {
+            "usage": selectors.quantity_label(result["usage"], kind),
+            "usage_rated": selectors.quantity_label(result["usage_rated"], kind),
+            "parts": [
+                {
+                    **part,
+                    "unit": selectors.quantity_label(part["rate_slot"]["rate_unit"], kind),
+                    "increment": selectors.quantity_label(
+                        part["rate_slot"]["rate_increment"], kind
+                    ),
+                }
+                for part in result["trace"]
+            ],
+        }
+    context = {"form": form, "quote": quote, "labels": labels}
     template = "billing/backoffice/quote.html"
     return render(request, f"{template}#result" if request.htmx else template, context)

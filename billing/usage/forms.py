@@ -56,8 +56,9 @@ class UsageUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(upload.name).name)[-100:] or "upload"
         folder = Path(settings.MEDIA_ROOT) / "usage" / timezone.now().strftime("%Y/%m")
+        folder = folder / uuid.uuid4().hex  # the file keeps its own name (the batch shows it)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}_{name}"
+        path = folder / name
         with path.open("wb") as out:
             for block in upload.chunks():
                 out.write(block)

@@ -287,7 +287,7 @@ def files_write(records: int, numbers: list[str]) -> tuple[Path, Path]:
             )
             end = (moment + timedelta(seconds=ring + billsec)).strftime("%Y-%m-%d %H:%M:%S")
             if i % 997 == 0:
-                out.write('"malformed","row"\n')
+                out.write(f'"malformed","row {i}"\n')
                 continue
             out.write(
                 f'"","{src}","{dst}","from-internal","""Bench"" <{src}>","SIP/{src}-0001",'
@@ -336,6 +336,16 @@ def _with_workers(files: list[dict], actor: object, processes: int) -> list:
     return [UsageBatch.objects.get(pk=b.pk) for b in batches]
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (this one, or the database backend serving it):
+    on a machine shared with other work, records per CPU second is the figure that holds."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -372,7 +382,12 @@ def main() -> None:
             cursor.execute("DELETE FROM billing_usagebatch WHERE source_name LIKE 'bench-%%'")
     rss_before = peak_rss_mb()
     actor = system_actor()
-    profiler = cProfile.Profile() if options.profile else None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = int(cursor.fetchone()[0])
+    cpu_before = cpu_seconds(), cpu_seconds(backend)
+    load_before = os.getloadavg()[0]
+    profiler = cProfile.Profile(time.process_time) if options.profile else None
     started = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -388,11 +403,21 @@ def main() -> None:
         profiler.disable()
         profiler.dump_stats("usage_benchmark.prof")
     elapsed = time.perf_counter() - started
+    python_cpu = cpu_seconds() - cpu_before[0]
+    database_cpu = cpu_seconds(backend) - cpu_before[1] if options.processes == 1 else 0.0
     received = sum(b.received_count for b in batches)
     rate = received / elapsed
     size = (voice.stat().st_size + sms.stat().st_size) / 1e6
     print(f"{received:,} records ({size:.0f} MB of CSV) in {elapsed:.1f} s: {rate:,.0f} records/s")
     print(f"peak RSS {peak_rss_mb():.0f} MB (before loading: {rss_before:.0f} MB)")
+    if options.processes == 1:
+        busy = python_cpu + database_cpu
+        print(
+            f"CPU: Python {python_cpu:.1f} s + its PostgreSQL backend {database_cpu:.1f} s = "
+            f"{busy:.1f} s, {received / busy:,.0f} records per CPU second (load average "
+            f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, "
+            f"{os.cpu_count()} cores)"
+        )
     for batch in batches:
         print(
             f"  {batch.source_name}: received {batch.received_count:,} = rated "

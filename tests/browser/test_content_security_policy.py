@@ -179,6 +179,10 @@ def test_back_office_and_api_docs_keep_to_the_policy(watch, sign_in, page, admin
     )
     assert widths[0] == 0
     assert 0 < widths[1] < widths[2]
+    # the usage pages: batches, the reject queue, CSV mappings and the upload form
+    for url in ("/backoffice/usage/", "/backoffice/usage/rejects/",
+                "/backoffice/usage/mappings/new/", "/backoffice/usage/upload/"):  # fmt: skip
+        watch.open(url)
     # and the API docs draw the schema with Swagger UI
     watch.open("/api/docs/")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("TeleCRM API")

@@ -1,4 +1,5 @@
-"""`manage.py rate_call`: rate one call against a CGRateS tariff-plan folder and print the cost.
+"""`manage.py rate_call`: rate one call against a CGRateS tariff-plan folder (or a stored tariff,
+`--tariff CODE`) and print the cost.
 
 An operator migrating from CGRateS runs the same call through both systems and compares:
 
@@ -27,7 +28,10 @@ from billing.rating.engine import (
     RatingEngine,
     RatingError,
 )
+from billing.rating.models import Tariff
 from billing.rating.plan import PlanError
+from billing.rating.services import rating_quote
+from common.errors import ApplicationError
 
 TOR_OF_CATEGORY = {"sms": SMS, "mms": MMS, "data": DATA}
 
@@ -39,7 +43,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--tariff-dir", required=True, help="CGRateS tariff-plan folder.")
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--tariff-dir", help="CGRateS tariff-plan folder.")
+        source.add_argument(
+            "--tariff",
+            metavar="CODE",
+            help="A stored tariff (e.g. postpaid-standard): rated by its version in force at "
+            "the answer time, as usage is.",
+        )
         parser.add_argument(
             "--tenant", default=None, help="Tenant (default: the plan's only tenant)."
         )
@@ -92,6 +103,9 @@ class Command(BaseCommand):
         decimals = options["cgrates_rounding"]
         if decimals is not None and not 0 <= decimals <= 10:
             raise CommandError("--cgrates-rounding: must be between 0 and 10")
+        if options["tariff"]:
+            self._rate_stored(options, answer_time, usage, decimals)
+            return
         try:
             plan = read_tariff_plan_dir(options["tariff_dir"])
         except PlanError as error:
@@ -125,6 +139,46 @@ class Command(BaseCommand):
             f"CGRateS rounding at {decimals} decimals" if decimals is not None else "exact"
         )
         output["time_zone"] = time_zone
+        self.stdout.write(json.dumps(output, indent=2))
+
+    def _rate_stored(
+        self, options: dict[str, Any], answer_time: datetime, usage: int, decimals: int | None
+    ) -> None:
+        """Rate with a stored tariff's version in force at the answer time (the back office's
+        and the API's "what would this cost")."""
+        if options["time_zone"] or options["tenant"] or options["tor"]:
+            raise CommandError(
+                "--time-zone, --tenant and --tor apply to --tariff-dir only: a stored tariff "
+                "is rated in the operator's time zone, tenant and the category's type of record"
+            )
+        tariff = Tariff.objects.filter(code=options["tariff"]).first()
+        if tariff is None:
+            raise CommandError(f"--tariff: no tariff has the code {options['tariff']!r}")
+        try:
+            quote = rating_quote(
+                tariff=tariff,
+                category=options["category"],
+                destination=options["destination"],
+                answer_time=answer_time,
+                usage=usage,
+                subject=options["subject"],
+                cgrates_decimals=decimals,
+            )
+        except ApplicationError as error:
+            details = "; ".join(
+                f"{name}: {' '.join(messages)}" for name, messages in error.fields.items()
+            )
+            raise CommandError(
+                f"cannot rate ({error.code}): {error.message}{' ' + details if details else ''}"
+            ) from None
+        output = dict(quote.result)
+        output["currency"] = quote.cost.currency
+        output["tariff"] = tariff.code
+        output["tariff_version"] = quote.version.number
+        output["arithmetic"] = (
+            f"CGRateS rounding at {decimals} decimals" if decimals is not None else "exact"
+        )
+        output["time_zone"] = settings.TIME_ZONE
         self.stdout.write(json.dumps(output, indent=2))
 
 

@@ -293,6 +293,7 @@ def test_the_quote_shows_the_cost_and_the_trace(admin, client, draft):
     # then
     assert "0.2084 GBP" in page
     assert "RT_MOBILE" in page
+    assert "0.10 per 60s, in steps of 1s" in page
 
 
 def test_the_quote_of_an_unknown_destination_says_why_and_shows_no_cost(admin, client, draft):

@@ -213,3 +213,34 @@ def test_a_key_without_usage_permissions_is_refused(admin, line):
     assert response.status_code == 403
     assert UsageBatch.objects.count() == 0
     assert IdempotencyRecord.objects.count() == 0
+
+
+def test_times_the_schema_allows_but_no_calendar_holds_are_rejected_records(mediation, line):
+    # given: a leap second, a year that leaves 9999 in UTC, an end centuries before the start
+    records = [
+        call("c-1", started_at="2016-12-31T23:59:60Z"),
+        call("c-2", started_at="9999-12-31T23:00:00-05:00"),
+        {"record_id": "c-3", "started_at": "1802-09-04T21:15:04Z",
+         "ended_at": "0389-06-11T20:57:51Z", "calling_number": "+447400123456"},
+    ]  # fmt: skip
+    # when
+    response = mediation.post(URL, {"source": "m", "records": records}, format="json")
+    # then
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["rejected"] == 3
+    assert [o["reject_reason"] for o in body["records"]] == [
+        "bad_time", "bad_time", "malformed_row",
+    ]  # fmt: skip
+
+
+def test_times_are_answered_in_utc(mediation, line):
+    # given
+    start = at(days_ago=400).replace(year=1900)
+    # when
+    record = call("c-1", called_number="12ab", started_at=start.isoformat())
+    body = mediation.post(URL, {"source": "m", "records": [record]}, format="json").json()
+    rejects = mediation.get("/api/v1/usage/rejects/").json()["results"]
+    # then
+    assert body["created_at"].endswith("Z")
+    assert rejects[0]["started_at"] == start.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -30,6 +30,7 @@ from billing.usage.lines.guiding import (
     records_guide,
 )
 from billing.usage.lines.rating import (
+    MONEY_STEP,
     GrantState,
     RatingOutcome,
     bill_period,
@@ -43,12 +44,14 @@ from billing.usage.lines.rating import (
 from billing.usage.lines.tariffs import (
     Tariff,
     TariffResolver,
+    call_descriptor,
     plan_tariff_resolver,
     tariff_resolver,
     trace_json,
 )
 
 __all__ = [
+    "MONEY_STEP",
     "GrantState",
     "Line",
     "LineDirectory",
@@ -57,6 +60,7 @@ __all__ = [
     "Tariff",
     "TariffResolver",
     "bill_period",
+    "call_descriptor",
     "destination_class",
     "grants_consume",
     "grants_lock",

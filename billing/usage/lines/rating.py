@@ -4,7 +4,6 @@ the package's docstring)."""
 from __future__ import annotations
 
 import calendar
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -104,24 +103,28 @@ def grants_lock(subscriber_ids: Iterable[int], since: datetime) -> list[GrantSta
     ids = sorted(set(subscriber_ids))
     if not ids:
         return []
-    table = AllowanceGrant._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, subscriber_id, service, scope, zone, quantity, used, valid_from, "
-            f'valid_until FROM "{table}" WHERE subscriber_id IN (SELECT value FROM json_each(%s)) '
-            "AND (valid_until IS NULL OR valid_until > %s) ORDER BY id"
-            if connection.vendor != "postgresql"
-            else "SELECT id, subscriber_id, service, scope, zone, quantity, used, valid_from, "
-            f'valid_until FROM "{table}" WHERE subscriber_id = ANY(%s::bigint[]) '
-            "AND (valid_until IS NULL OR valid_until > %s) ORDER BY id FOR UPDATE",
-            [
-                "{" + ",".join(map(str, ids)) + "}"
-                if connection.vendor == "postgresql"
-                else json.dumps(ids),
-                since,
-            ],
-        )
-        rows = cursor.fetchall()
+    rows: list[tuple[Any, ...]]
+    if connection.vendor != "postgresql":
+        # SQLite (the demo): the ORM converts its stored text into Decimals and aware times.
+        rows = list(
+            AllowanceGrant.objects.filter(subscriber_id__in=ids)
+            .exclude(valid_until__lte=since)
+            .order_by("id")
+            .values_list(
+                "id", "subscriber_id", "service", "scope", "zone", "quantity", "used",
+                "valid_from", "valid_until",
+            )
+        )  # fmt: skip
+    else:
+        table = AllowanceGrant._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, subscriber_id, service, scope, zone, quantity, used, valid_from, "
+                f'valid_until FROM "{table}" WHERE subscriber_id = ANY(%s::bigint[]) '
+                "AND (valid_until IS NULL OR valid_until > %s) ORDER BY id FOR UPDATE",
+                ["{" + ",".join(map(str, ids)) + "}", since],
+            )
+            rows = cursor.fetchall()
     return [
         GrantState(pk, sid, service, scope, zone, max(quantity - used, ZERO), start, until)
         for pk, sid, service, scope, zone, quantity, used, start, until in rows

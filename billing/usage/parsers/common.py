@@ -187,6 +187,11 @@ def record_check(record: Record, *, limit: datetime) -> Record:
     if "reject_reason" in record:
         return record
     started = record["started_at"]
+    for name, bound in _COLUMN_LIMITS.items():
+        number = record.get(name, 0)
+        if not -bound <= number <= bound:  # e.g. worked out from times centuries apart
+            record[name] = 0  # the row is kept (its original text in raw), its column stored
+            return _refused(record, MALFORMED_ROW, f"{name} {number} is beyond any real value")
     if record.get("duration_seconds", 0) < 0 or record.get("billable_seconds", 0) < 0:
         return _refused(record, NEGATIVE_DURATION, "duration or billable seconds below zero")
     if record.get("bytes_up", 0) < 0 or record.get("bytes_down", 0) < 0:
@@ -202,6 +207,16 @@ def record_check(record: Record, *, limit: datetime) -> Record:
     if record.get("billable_seconds", 0) > record.get("duration_seconds", 0):
         return _refused(record, NEGATIVE_DURATION, "billable seconds exceed the duration")
     return record
+
+
+# The columns' ranges: a value beyond them cannot be stored (nor be true).
+_COLUMN_LIMITS = {
+    "duration_seconds": 2**31 - 1,
+    "billable_seconds": 2**31 - 1,
+    "message_parts": 2**15 - 1,
+    "bytes_up": 2**63 - 1,
+    "bytes_down": 2**63 - 1,
+}
 
 
 def _refused(record: Record, reason: str, detail: str) -> Record:
