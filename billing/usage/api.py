@@ -357,7 +357,7 @@ class BatchSerializer(serializers.Serializer):
     reject_reasons = serializers.DictField(
         child=serializers.IntegerField(), help_text="Machine-readable reason -> records."
     )
-    total_duration_seconds = serializers.IntegerField(help_text="Of the rated records.")
+    total_duration_seconds = serializers.IntegerField(help_text="Of the rated calls.")
     amounts = serializers.SerializerMethodField(
         help_text="What the rated records were charged, per currency (amounts as strings)."
     )

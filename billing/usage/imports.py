@@ -342,7 +342,8 @@ def _chunk_load_once(
             tally.zero_charge += 1
         currency = record["currency"]
         tally.amounts[currency] = tally.amounts.get(currency, ZERO) + amount
-        tally.duration += record.get("duration_seconds", 0)
+        if record.get("service") == "voice":  # minutes are calls' (a data session's are not)
+            tally.duration += record.get("duration_seconds", 0)
     records_write(fresh, batch_id=batch.pk, created_at=now)
     line_rating.grants_consume({pk: used for pk, used in outcome.grants_used.items() if used})
     _batch_count(batch, tally)

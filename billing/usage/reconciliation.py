@@ -282,7 +282,7 @@ def _records_by_batch(batch_ids: list[int], cutoff: datetime) -> dict[int, _Batc
         .values("batch_id", "status", "reject_reason", "currency", "payment_type")
         .annotate(
             n=Count("id"),
-            seconds=Sum("billable_seconds", filter=Q(service="voice")),
+            seconds=Sum("duration_seconds", filter=Q(service="voice")),
             amount=Sum("charge_amount"),
             stuck=Count("id", filter=Q(created_at__lt=cutoff)),
             uncharged=Count("id", filter=Q(charge_amount__isnull=True) | Q(currency="")),

@@ -467,6 +467,9 @@ def _recount_after_recycle(batch: UsageBatch) -> None:
     locked = UsageBatch.objects.select_for_update().get(pk=batch.pk)
     rated_count = rated.count()
     rejected_count = rejected.count()
+    voice_seconds = (
+        rated.filter(service="voice").aggregate(s=Sum("duration_seconds"))["s"] or 0
+    )  # minutes are calls'
     currency = next(iter(totals)) if len(totals) == 1 else ""
     UsageBatch.objects.filter(pk=batch.pk).update(
         rated_count=rated_count,
@@ -477,7 +480,7 @@ def _recount_after_recycle(batch: UsageBatch) -> None:
         totals_by_currency=totals,
         currency=currency,
         total_amount=totals.get(currency, "0") if currency else 0,
-        total_duration_seconds=rated.aggregate(s=Sum("duration_seconds"))["s"] or 0,
+        total_duration_seconds=voice_seconds,
         updated_at=timezone.now(),
     )
 

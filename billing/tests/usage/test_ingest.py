@@ -560,3 +560,32 @@ def test_partitions_are_made_ahead_of_the_data():
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [f"billing_usagerecord_{following:%Y_%m}"])
         assert cursor.fetchone()[0] is not None
+
+
+def test_a_batchs_total_duration_counts_calls_only(line, actor):
+    # given a call of 90 s and a data session that lasted an hour
+    start = at()
+    call = {
+        "record_id": "d1",
+        "service": "voice",
+        "calling_number": "+447400123456",
+        "called_number": "+447700900123",
+        "started_at": start.isoformat(),
+        "answered_at": start.isoformat(),
+        "ended_at": (start + timedelta(seconds=90)).isoformat(),
+        "disposition": "answered",
+    }
+    session = {
+        "record_id": "d2",
+        "service": "data",
+        "calling_number": "+447400123456",
+        "started_at": start.isoformat(),
+        "ended_at": (start + timedelta(hours=1)).isoformat(),
+        "duration_seconds": 3600,
+        "bytes_down": 1_000_000,
+    }
+    # when
+    batch = usage_batch_ingest_records(records=[call, session], source="mix", actor=actor)
+    # then: minutes are the calls' minutes
+    assert (batch.received_count, batch.rated_count) == (2, 2)
+    assert batch.total_duration_seconds == 90
