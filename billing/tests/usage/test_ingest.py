@@ -589,3 +589,22 @@ def test_a_batchs_total_duration_counts_calls_only(line, actor):
     # then: minutes are the calls' minutes
     assert (batch.received_count, batch.rated_count) == (2, 2)
     assert batch.total_duration_seconds == 90
+
+
+def test_a_duration_beyond_its_column_is_a_malformed_row_not_a_failed_load(line, actor, tmp_path):
+    # given durations no column holds, beside a good call
+    huge = asterisk_row(ME, "07700900123", start=at(), uniqueid="1764000000.21")
+    huge[12] = "99999999999"
+    infinite = asterisk_row(ME, "07700900123", start=at(), uniqueid="1764000000.22")
+    infinite[13] = "1e400"
+    good = asterisk_row(ME, "07700900123", start=at(), uniqueid="1764000000.23")
+    # when
+    batch = ingest(tmp_path, [huge, infinite, good], actor=actor)
+    # then
+    assert batch.status == UsageBatch.Status.DONE
+    assert (batch.received_count, batch.rated_count, batch.rejected_count) == (3, 1, 2)
+    assert batch.reject_reasons == {"malformed_row": 2}
+    details = sorted(
+        UsageRecord.objects.filter(status="rejected").values_list("reject_detail", flat=True)
+    )
+    assert details == ["billsec '1e400' is not a number", "duration '99999999999' is out of range"]

@@ -225,12 +225,21 @@ def _refused(record: Record, reason: str, detail: str) -> Record:
     return record
 
 
+# What each integer column holds: a larger value is a malformed row, never a failed load.
+INT_LIMITS = {"message_parts": 32_767, "bytes_up": 2**63 - 1, "bytes_down": 2**63 - 1}
+INT_LIMIT = 2**31 - 1  # durations, in seconds
+
+
 def int_field(value: str, name: str) -> int:
-    """An integer column; a ValueError names the column."""
+    """An integer column; a ValueError names the column (not a number, or beyond what the
+    column holds)."""
     try:
-        return int(value) if value else 0
+        number = int(value) if value else 0
     except ValueError:
         try:
-            return int(float(value))
-        except ValueError:
+            number = int(float(value))
+        except (ValueError, OverflowError):
             raise ValueError(f"{name} {value!r} is not a number") from None
+    if abs(number) > INT_LIMITS.get(name, INT_LIMIT):
+        raise ValueError(f"{name} {value!r} is out of range")
+    return number
