@@ -68,7 +68,8 @@ def usage_demo_ensure(actor: Any, *, msisdn_prefix: str) -> list[UsageBatch]:
     rows = []
     for n, (msisdn, _) in enumerate(lines):
         for k in range(4):
-            start = now - timedelta(days=rng.randint(1, 3), minutes=rng.randint(0, 600))
+            # today's calls too, so a line's usage page (this month by default) is never empty
+            start = now - timedelta(days=rng.randint(0, 3), minutes=rng.randint(30, 600))
             destination = rng.choice(DESTINATIONS)
             rows.append(_call(rng, _national(msisdn), destination, start, f"1700000000.{n}{k}"))
     start = now - timedelta(days=1, hours=2)
