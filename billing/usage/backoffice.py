@@ -47,7 +47,8 @@ from common.auth import require_perm
 from common.errors import ApplicationError
 from common.forms import date_field, service_errors_to_form
 from common.roles import BACKOFFICE, CONSOLE
-from crm.models import User
+from crm.models import Subscriber, User
+from crm.validators import msisdn_display
 from orders.catalog.models import PricePlan
 
 ITEMS_PER_PAGE = 100
@@ -180,6 +181,19 @@ def _detail(
     if only_changed:
         items = items.exclude(new_amount=F("old_amount"))
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    prepaid = run.prepaid_differences or {}
+    numbers = dict(
+        Subscriber.objects.filter(
+            pk__in={item.subscriber_id for item in page.object_list} | {int(k) for k in prepaid}
+        ).values_list("pk", "msisdn")
+    )
+    rows = [
+        (item, msisdn_display(numbers.get(item.subscriber_id, ""))) for item in page.object_list
+    ]
+    prepaid_lines = [
+        (msisdn_display(numbers.get(int(line), "")), amounts) for line, amounts in prepaid.items()
+    ]
     query = "changed=1" if only_changed else ""
     template = "billing/rerating/run_detail.html"
     if getattr(request, "htmx", False):
@@ -196,6 +210,8 @@ def _detail(
             "form": form,
             "adjustments": rerate_adjustments(run),
             "lines": len(run.subscriber_ids),
+            "prepaid_lines": prepaid_lines,
+            "rows": rows,
         },
         status=status,
     )

@@ -54,6 +54,8 @@ def test_start_preview_commit(client: Any, supervisor: Any, line: Any) -> None:
     assert f'data-record="{billed.pk}"' in body
     assert "£0.10" in body
     assert "£0.20" in body
+    assert "+44 7400 123456" in body  # the line by its number, never its internal key
+    assert f"#{line.pk}" not in body
     assert committed.status_code == 302
     run.refresh_from_db()
     assert run.status == "committed"
