@@ -325,8 +325,11 @@ def _chunk_load_once(
     lines = line_rating.records_guide(fresh, context.directory)
     guided = [r for r in fresh if "subscriber_id" in r]
     since = min((r["started_at"] for r in guided), default=now)
+    line_rating.lines_lock(lines)
     grants = line_rating.grants_lock(lines, since) if lines else []
-    tier_totals = dict(context.tier_totals)  # kept only if the chunk commits
+    # What each line used this period is read afresh under the lines' locks: other workers'
+    # chunks of the same lines have committed by now (carried totals would miss theirs).
+    tier_totals: dict[tuple[Any, ...], Decimal] = {}
     outcome = line_rating.records_rate(
         guided, lines, resolver=context.resolver, grants=grants, now=now, tier_totals=tier_totals
     )

@@ -126,3 +126,42 @@ def test_the_same_record_loaded_by_two_workers_at_once_is_stored_once(
     # then
     assert UsageRecord.objects.count() == 1
     assert sorted((b.rated_count, b.duplicate_count) for b in batches) == [(0, 1), (1, 0)]
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_chunks_count_charging_tiers_exactly(customer, plan, admin):
+    if connection.vendor != "postgresql":
+        pytest.skip("locks need PostgreSQL")
+    # given: the first SMS of the bill period at 0.10, every later one at 0.02, and two workers
+    # each loading one SMS of the line at the same instant
+    from crm.tests.factories import SubscriberFactory
+    from orders.catalog.models import ChargingTier
+
+    SubscriberFactory(account__customer=customer, msisdn="+447400123456", plan=plan)
+    ChargingTier.objects.create(
+        plan=plan, service="sms", from_quantity=0, to_quantity=1, unit_price_amount=Decimal("0.10")
+    )
+    ChargingTier.objects.create(
+        plan=plan, service="sms", from_quantity=1, unit_price_amount=Decimal("0.02")
+    )
+
+    def sms(i):
+        return {
+            "record_id": f"s{i}",
+            "service": "sms",
+            "calling_number": "+447400123456",
+            "called_number": "+447700900123",
+            "started_at": at(hour=9 + i).isoformat(),
+        }
+
+    # when
+    _run_together(
+        [
+            lambda: usage_batch_ingest_records(records=[sms(0)], source="smsc-a", actor=admin),
+            lambda: usage_batch_ingest_records(records=[sms(1)], source="smsc-b", actor=admin),
+        ]
+    )
+    # then: one SMS is the period's first, the other is not
+    charges = sorted(r.charge_amount for r in UsageRecord.objects.all())
+    assert charges == [Decimal("0.0200"), Decimal("0.1000")]

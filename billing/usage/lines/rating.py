@@ -97,6 +97,25 @@ class RatingOutcome:
     grants_used: dict[int, Decimal] = field(default_factory=dict)
 
 
+# Advisory-lock namespace of "a line's usage being rated" (two-int form: this, the line's id).
+LINE_LOCK_CLASS = 8_001
+
+
+def lines_lock(subscriber_ids: Iterable[int]) -> None:
+    """Serialise the rating of these lines' usage with every other chunk in flight, in id order
+    (no deadlock), until the transaction ends: what a line has already used this period (its
+    charging tiers) is then read after the chunks before it committed, never beside them."""
+    ids = sorted(set(subscriber_ids))
+    if not ids or connection.vendor != "postgresql":
+        return  # SQLite serialises writers on its own
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, s.id::int) FROM "
+            "(SELECT unnest(%s::bigint[]) AS id ORDER BY 1) AS s",
+            [LINE_LOCK_CLASS, "{" + ",".join(map(str, ids)) + "}"],
+        )
+
+
 def grants_lock(subscriber_ids: Iterable[int], since: datetime) -> list[GrantState]:
     """The allowance grants of these lines still valid at or after `since`, locked for the
     chunk's transaction in pk order (so two chunks lock the same lines in the same order)."""
