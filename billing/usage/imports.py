@@ -72,7 +72,6 @@ class ChunkTally:
     duration: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     amounts: dict[str, Decimal] = field(default_factory=dict)
-    tier_totals: dict[tuple[Any, ...], Decimal] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -85,8 +84,6 @@ class BatchContext:
     prefixes: line_rating.Prefixes = field(default_factory=line_rating.Prefixes.from_settings)
     resolver: line_rating.TariffResolver = field(default_factory=line_rating.tariff_resolver)
     keep_content: bool = field(default_factory=lambda: settings.USAGE_STORE_MESSAGE_CONTENT)
-    # units charged per (line, service, bill period) so far, for charging tiers
-    tier_totals: dict[tuple[Any, ...], Decimal] = field(default_factory=dict)
 
 
 # --- partitions ----------------------------------------------------------------------------------
@@ -285,10 +282,7 @@ def chunk_load(
     partitions_ensure(r["started_at"].date() for r in records)
     for attempt in range(3):
         try:
-            tally = _chunk_load_once(context, chunk, [dict(r) for r in records])
-            if tally is not None:  # committed: its tier counts hold for the next chunk
-                context.tier_totals = tally.tier_totals
-            return tally
+            return _chunk_load_once(context, chunk, [dict(r) for r in records])
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -328,10 +322,10 @@ def _chunk_load_once(
     line_rating.lines_lock(lines)
     grants = line_rating.grants_lock(lines, since) if lines else []
     # What each line used this period is read afresh under the lines' locks: other workers'
-    # chunks of the same lines have committed by now (carried totals would miss theirs).
-    tier_totals: dict[tuple[Any, ...], Decimal] = {}
+    # chunks of the same lines have committed by now (totals carried between chunks would
+    # miss theirs).
     outcome = line_rating.records_rate(
-        guided, lines, resolver=context.resolver, grants=grants, now=now, tier_totals=tier_totals
+        guided, lines, resolver=context.resolver, grants=grants, now=now
     )
     for record in fresh:
         if "reject_reason" in record:
@@ -353,7 +347,6 @@ def _chunk_load_once(
     if chunk is not None:
         UsageBatchChunk.objects.filter(pk=chunk.pk).update(done=True, done_at=now)
         UsageBatch.objects.filter(pk=batch.pk).update(chunks_done=F("chunks_done") + 1)
-    tally.tier_totals = tier_totals
     return tally
 
 

@@ -348,8 +348,8 @@ def records_rate(
         for record, line, _left, _trace in pending_tiers:
             since, until = bill_period(record["started_at"], line.bill_cycle_day)
             keyed.append((line.subscriber_id, record["service"], since, until))
-        # Units already charged per line and period: read once per batch (one query for the
-        # lines not seen yet), then carried from chunk to chunk in `tier_totals`.
+        # Units already charged per line and period: one query for the chunk's lines (under
+        # their locks), then counted on through the chunk in `tier_totals`.
         totals = tier_totals if tier_totals is not None else {}
         missing = {key for key in keyed if key not in totals}
         totals.update(_cumulative(missing))
