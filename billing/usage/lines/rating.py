@@ -3,11 +3,10 @@ the package's docstring)."""
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from functools import cache
 from typing import Any
@@ -18,6 +17,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from billing.models import AllowanceGrant
+from billing.periods import bill_period_containing
 from billing.usage.lines.guiding import Line
 from billing.usage.lines.tariffs import (
     Tariff,
@@ -44,24 +44,16 @@ def _operator_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def _cycle_date(year: int, month: int, day: int) -> date:
-    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
-
-
 def bill_period(moment: datetime, cycle_day: int) -> tuple[datetime, datetime]:
     """[start, end) in UTC of the monthly bill period (from the account's bill cycle day, in
     the operator's time zone) that contains `moment`."""
-    day = moment.astimezone(_operator_zone()).date()
-    start = _cycle_date(day.year, day.month, cycle_day)
-    if start > day:
-        previous = date(day.year, day.month, 1) - timedelta(days=1)
-        start = _cycle_date(previous.year, previous.month, cycle_day)
-    following = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-    end = _cycle_date(following.year, following.month, cycle_day)
     zone = _operator_zone()
+    period = bill_period_containing(moment.astimezone(zone).date(), bill_cycle_day=cycle_day)
     return (
-        datetime(start.year, start.month, start.day, tzinfo=zone).astimezone(UTC),
-        datetime(end.year, end.month, end.day, tzinfo=zone).astimezone(UTC),
+        datetime(period.start.year, period.start.month, period.start.day, tzinfo=zone).astimezone(
+            UTC
+        ),
+        datetime(period.end.year, period.end.month, period.end.day, tzinfo=zone).astimezone(UTC),
     )
 
 
