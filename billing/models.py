@@ -114,6 +114,7 @@ class AllowanceGrant(TimeStampedModel):
 from billing.usage.models import (  # noqa: E402, F401  (registered under the "billing" app)
     UsageBatch,
     UsageBatchChunk,
+    UsageCounter,
     UsageMapping,
     UsageRecord,
 )

@@ -29,7 +29,6 @@ compared against CGRateS's accumulated `MaxCostSoFar`, so costs match CGRateS to
 
 from __future__ import annotations
 
-import gc
 import math
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -53,6 +52,7 @@ from billing.rating.plan import (
     TariffPlan,
     Timing,
 )
+from common.bulk import gc_paused
 
 VOICE = "*voice"
 SMS = "*sms"
@@ -550,17 +550,12 @@ class RatingEngine:
         results: list[RatingResult | RatingError] = []
         append = results.append
         rate = self._rate
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             for call in calls:
                 try:
                     append(rate(call))
                 except RatingError as error:
                     append(error)
-        finally:
-            if collecting:
-                gc.enable()
         return results
 
     # rating

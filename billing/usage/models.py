@@ -336,3 +336,28 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} {self.calling_number} -> {self.called_number} {self.status}"
+
+
+class UsageCounter(models.Model):
+    """Units a line has been charged for (beyond allowances) in one bill period, per service:
+    what the plan's charging tiers price the next record by. Kept by the loader in the same
+    transaction as the records it counts (under the line's lock), so reading it costs one row
+    per line and period, not a scan of the period's records. A missing row is counted from the
+    records once (usage loaded before counters existed) and kept from then on."""
+
+    subscriber_id = models.BigIntegerField()
+    service = models.CharField(max_length=5)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    units = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscriber_id", "service", "period_start"], name="billing_usage_counter"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.subscriber_id} {self.service} from {self.period_start}: {self.units}"

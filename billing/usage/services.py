@@ -33,6 +33,7 @@ from billing.usage.parsers.generic import (
     time_reader,
 )
 from common.audit import audit_record, changes_between, changes_created, snapshot
+from common.bulk import gc_paused
 from common.errors import ApplicationError
 from common.types import Actor
 
@@ -209,10 +210,11 @@ def _batch_plan(
 
 
 def _chunk_run(context: imports.BatchContext, chunk: UsageBatchChunk, binary: IO[bytes]) -> None:
-    records = imports.records_prepare(
-        imports.chunk_records(context.batch, chunk, binary), context, timezone.now()
-    )
-    imports.chunk_load(context, chunk, records)
+    with gc_paused():
+        records = imports.records_prepare(
+            imports.chunk_records(context.batch, chunk, binary), context, timezone.now()
+        )
+        imports.chunk_load(context, chunk, records)
 
 
 def usage_chunk_process(*, chunk: UsageBatchChunk) -> UsageBatch:
@@ -293,10 +295,13 @@ def usage_batch_ingest_records(
     chunks = list(batch.chunks.order_by("number"))
     for chunk in chunks:
         part = records[chunk.first_line - 1 : chunk.first_line - 1 + chunk.line_count]
-        parsed = [
-            _api_record(values, chunk.first_line + i, read_time) for i, values in enumerate(part)
-        ]
-        imports.chunk_load(context, chunk, imports.records_prepare(parsed, context, timezone.now()))
+        with gc_paused():
+            parsed = [
+                _api_record(values, chunk.first_line + i, read_time)
+                for i, values in enumerate(part)
+            ]
+            prepared = imports.records_prepare(parsed, context, timezone.now())
+            imports.chunk_load(context, chunk, prepared)
     return _batch_finish(batch)
 
 
@@ -413,10 +418,12 @@ def _recycle_rows(
     lines = line_rating.records_guide(fresh, context.directory)
     guided = [r for r in fresh if "subscriber_id" in r]
     since = min((r["started_at"] for r in guided), default=now)
+    line_rating.lines_lock(lines)
     grants = line_rating.grants_lock(lines, since) if lines else []
     outcome = line_rating.records_rate(
         guided, lines, resolver=context.resolver, grants=grants, now=now
     )
+    line_rating.tier_counters_add(outcome.tier_units)
     counts = {"rated": 0, "rejected": 0}
     for record, row in work:
         history = {"at": now.isoformat(), "by": str(actor.pk), "reason": reason[:200],

@@ -98,22 +98,21 @@ def test_the_same_record_loaded_by_two_workers_at_once_is_stored_once(
         "started_at": at().isoformat(),
     }
     batches = []
-    # both workers look the record up before either has written it
-    from billing.usage import imports
+    # both workers have found the record new (a first try does not look it up) before either
+    # writes it: they meet before taking the line's lock
+    from billing.usage import lines as line_rating
 
-    real_lookup = imports._existing
-    both_looked = threading.Barrier(2)
+    real_lock = line_rating.lines_lock
+    both_ready = threading.Barrier(2)
     local = threading.local()
 
-    def lookup_at_the_same_time(pairs):
-        if not getattr(local, "looked", False):
-            local.looked = True
-            found = real_lookup(pairs)
-            both_looked.wait()
-            return found
-        return real_lookup(pairs)
+    def lock_at_the_same_time(subscriber_ids):
+        if not getattr(local, "met", False):
+            local.met = True
+            both_ready.wait()
+        return real_lock(subscriber_ids)
 
-    monkeypatch.setattr(imports, "_existing", lookup_at_the_same_time)
+    monkeypatch.setattr(line_rating, "lines_lock", lock_at_the_same_time)
     # when
     _run_together(
         [

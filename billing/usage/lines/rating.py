@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from billing.models import AllowanceGrant
 from billing.periods import bill_period_containing
@@ -87,6 +87,8 @@ class GrantState:
 @dataclass(slots=True)
 class RatingOutcome:
     grants_used: dict[int, Decimal] = field(default_factory=dict)
+    # units charged per (line, service, period start, period end), for `tier_counters_add`
+    tier_units: dict[tuple[int, str, datetime, datetime], Decimal] = field(default_factory=dict)
 
 
 # Advisory-lock namespace of "a line's usage being rated" (two-int form: this, the line's id).
@@ -210,17 +212,19 @@ def tier_price(
     return cost, steps
 
 
-def _cumulative(keys: set[tuple[int, str, datetime, datetime]]) -> dict[tuple[Any, ...], Decimal]:
-    """Units already charged per (line, service, period start, period end): one query for a
-    chunk's lines, each probe served by the (subscriber_id, started_at) index."""
-    if not keys:
-        return {}
+CounterKey = tuple[int, str, datetime, datetime]
+
+
+def _counted_from_records(keys: Sequence[CounterKey]) -> dict[CounterKey, Decimal]:
+    """Units charged per (line, service, period) summed from the records themselves: how a
+    counter starts when usage was loaded before it existed."""
     from billing.usage.models import UsageRecord
 
-    ordered = sorted(keys)
-    totals: dict[tuple[Any, ...], Decimal] = dict.fromkeys(ordered, ZERO)
+    totals: dict[CounterKey, Decimal] = dict.fromkeys(keys, ZERO)
+    if not keys:
+        return totals
     if connection.vendor != "postgresql":
-        for sid, service, since, until in ordered:
+        for sid, service, since, until in keys:
             total = UsageRecord.objects.filter(
                 subscriber_id=sid,
                 service=service,
@@ -240,16 +244,82 @@ def _cumulative(keys: set[tuple[int, str, datetime, datetime]]) -> dict[tuple[An
             "AND r.started_at < k.until AND r.service = k.service "
             "AND r.status IN ('rated', 'billed', 'rerated') "
             "GROUP BY k.sid, k.service, k.since, k.until",
-            [
-                [k[0] for k in ordered],
-                [k[1] for k in ordered],
-                [k[2] for k in ordered],
-                [k[3] for k in ordered],
-            ],
+            [list(column) for column in zip(*keys, strict=True)],
         )
         for sid, service, since, until, total in cursor.fetchall():
             totals[(sid, service, since, until)] = Decimal(total)
     return totals
+
+
+def tier_totals_read(keys: set[CounterKey]) -> dict[CounterKey, Decimal]:
+    """Units already charged per (line, service, period start, period end), from the usage
+    counters: one row per key. The caller holds the lines' locks (`lines_lock`). A key with
+    no counter yet is counted from its records once and its counter created."""
+    from billing.usage.models import UsageCounter
+
+    if not keys:
+        return {}
+    ordered = sorted(keys)
+    stored: dict[tuple[int, str, datetime], Decimal] = {}
+    found = UsageCounter.objects.filter(subscriber_id__in={k[0] for k in ordered}).filter(
+        period_start__in={k[2] for k in ordered}
+    )
+    for sid, service, start, units in found.values_list(
+        "subscriber_id", "service", "period_start", "units"
+    ):
+        stored[(sid, service, start)] = units
+    result: dict[CounterKey, Decimal] = {}
+    missing = []
+    for key in ordered:
+        units = stored.get(key[:3])
+        if units is None:
+            missing.append(key)
+        else:
+            result[key] = units
+    if missing:
+        counted = _counted_from_records(missing)
+        UsageCounter.objects.bulk_create(
+            [
+                UsageCounter(
+                    subscriber_id=sid, service=service, period_start=since, period_end=until,
+                    units=counted[(sid, service, since, until)],
+                )
+                for sid, service, since, until in missing
+            ],
+            ignore_conflicts=True,
+        )  # fmt: skip
+        result.update(counted)
+    return result
+
+
+def tier_counters_add(units: dict[CounterKey, Decimal]) -> None:
+    """Add what a chunk charged to its lines' counters (one statement), in the transaction
+    that writes the records."""
+    items = sorted((key, used) for key, used in units.items() if used)
+    if not items:
+        return
+    from billing.usage.models import UsageCounter
+
+    if connection.vendor != "postgresql":
+        for (sid, service, since, _until), used in items:
+            UsageCounter.objects.filter(
+                subscriber_id=sid, service=service, period_start=since
+            ).update(units=F("units") + used)
+        return
+    table = UsageCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" c SET units = c.units + v.units, updated_at = now() '
+            "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::numeric[]) "
+            "AS v(sid, service, since, units) "
+            "WHERE c.subscriber_id = v.sid AND c.service = v.service AND c.period_start = v.since",
+            [
+                [key[0] for key, _ in items],
+                [key[1] for key, _ in items],
+                [key[2] for key, _ in items],
+                [str(used) for _, used in items],
+            ],
+        )
 
 
 def _scope_rank(grant: GrantState, record: Record) -> int | None:
@@ -274,7 +344,6 @@ def records_rate(
     resolver: TariffResolver,
     grants: list[GrantState],
     now: datetime,
-    tier_totals: dict[tuple[Any, ...], Decimal] | None = None,
 ) -> RatingOutcome:
     """Rate guided records in place (charge, currency, grant drawn on, units, tariff version,
     trace, status), in the order of the module docstring."""
@@ -335,21 +404,23 @@ def records_rate(
             pending_tariff.append((record, line, left, trace))
 
     # 3. charging tiers, by cumulative charged units in the line's bill period
+    beyond: dict[int, tuple[int, str, datetime, datetime]] = {}  # id(record) -> its counter
     if pending_tiers:
         keyed = []
         for record, line, _left, _trace in pending_tiers:
             since, until = bill_period(record["started_at"], line.bill_cycle_day)
             keyed.append((line.subscriber_id, record["service"], since, until))
-        # Units already charged per line and period: one query for the chunk's lines (under
-        # their locks), then counted on through the chunk in `tier_totals`.
-        totals = tier_totals if tier_totals is not None else {}
-        missing = {key for key in keyed if key not in totals}
-        totals.update(_cumulative(missing))
+        # Units already charged per line and period: the counters of the chunk's lines (read
+        # under their locks), then counted on through the chunk.
+        totals = tier_totals_read(set(keyed))
+        counted = outcome.tier_units
         for (record, line, left, trace), key in zip(pending_tiers, keyed, strict=True):
             assert line.plan_id is not None
             currency = _plan_currency(line.plan_id)
             priced = tier_price(_tiers(line.plan_id, record["service"]), totals[key], left)
             if priced is None:
+                # beyond the bands: the tariff prices it, and it still counts in the period
+                beyond[id(record)] = key
                 pending_tariff.append((record, line, left, trace))
                 continue
             if currency != line.currency:
@@ -360,6 +431,7 @@ def records_rate(
                 )
                 continue
             totals[key] += left
+            counted[key] = counted.get(key, ZERO) + left
             cost, steps = priced
             record["charge_amount"] = cost.quantize(MONEY_STEP, ROUND_HALF_UP)
             trace.append({"tiers": steps, "period_used": str(totals[key] - left)})
@@ -394,6 +466,9 @@ def records_rate(
                 )
                 continue
             record["charge_amount"] = Decimal(priced).quantize(MONEY_STEP, ROUND_HALF_UP)
+            counter = beyond.get(id(record))
+            if counter is not None:
+                outcome.tier_units[counter] = outcome.tier_units.get(counter, ZERO) + _left
             record["tariff_version_id"] = getattr(result, "version_id", tariff.version_id)
             trace.append({"tariff": tariff_trace(result)})
             record["rating_trace"] = {"steps": trace}
