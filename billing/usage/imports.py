@@ -418,8 +418,8 @@ _ROW = operator.itemgetter(*COLUMNS)
 _REQUIRED = [name for name in COLUMNS if _DEFAULTS[name] is not None]
 _REQUIRED_VALUES = operator.itemgetter(*_REQUIRED)
 # Text columns whose value comes from the source and may overrun the column.
-_LIMITS = tuple(
-    (name, UsageRecord._meta.get_field(name).max_length)
+_LIMITS: tuple[tuple[str, int], ...] = tuple(
+    (name, int(UsageRecord._meta.get_field(name).max_length))  # type: ignore[union-attr, arg-type]
     for name in (
         "source_record_id", "reject_detail", "calling_number", "called_number", "apn",
         "visited_mcc", "visited_mnc", "cell_id", "imsi",

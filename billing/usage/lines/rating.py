@@ -269,13 +269,13 @@ def tier_totals_read(keys: set[CounterKey]) -> dict[CounterKey, Decimal]:
     ):
         stored[(sid, service, start)] = units
     result: dict[CounterKey, Decimal] = {}
-    missing = []
+    missing: list[CounterKey] = []
     for key in ordered:
-        units = stored.get(key[:3])
-        if units is None:
+        found_units = stored.get(key[:3])
+        if found_units is None:
             missing.append(key)
         else:
-            result[key] = units
+            result[key] = found_units
     if missing:
         counted = _counted_from_records(missing)
         UsageCounter.objects.bulk_create(
