@@ -379,6 +379,10 @@ USAGE_ROAMING_ZONES: dict[str, str] = {
 }
 USAGE_ROAMING_DEFAULT_ZONE = "world"
 USAGE_STORE_MESSAGE_CONTENT = env_bool("USAGE_STORE_MESSAGE_CONTENT", False)
+# The original row is always kept for a rejected record (to show and recycle it); for a rated
+# one only when this is on: its parsed fields are what billing and disputes read, and the raw
+# text would double the size of the largest table.
+USAGE_KEEP_RAW_OF_RATED = env_bool("USAGE_KEEP_RAW_OF_RATED", False)
 USAGE_CHUNK_SIZE = env_int("USAGE_CHUNK_SIZE", 20_000, minimum=100)
 # Seconds a start time may lie ahead of the clock before the record is refused.
 USAGE_FUTURE_TOLERANCE_SECONDS = 300

@@ -85,6 +85,7 @@ class BatchContext:
     prefixes: line_rating.Prefixes = field(default_factory=line_rating.Prefixes.from_settings)
     resolver: line_rating.TariffResolver = field(default_factory=line_rating.tariff_resolver)
     keep_content: bool = field(default_factory=lambda: settings.USAGE_STORE_MESSAGE_CONTENT)
+    keep_raw: bool = field(default_factory=lambda: settings.USAGE_KEEP_RAW_OF_RATED)
 
 
 # --- partitions ----------------------------------------------------------------------------------
@@ -345,6 +346,8 @@ def _chunk_load_once(
             tally.reasons[record["reject_reason"]] += 1
             continue
         tally.rated += 1
+        if not context.keep_raw:
+            record["raw"] = ""
         amount = record["charge_amount"]
         if not amount:
             tally.zero_charge += 1

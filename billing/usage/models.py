@@ -248,7 +248,11 @@ class UsageRecord(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices)
     reject_reason = models.CharField(max_length=20, choices=RejectReason.choices, blank=True)
     reject_detail = models.CharField(max_length=300, blank=True)
-    raw = models.TextField(blank=True, help_text="The original row or JSON, exactly.")
+    raw = models.TextField(
+        blank=True,
+        help_text="The original row or JSON, exactly: always for a rejected record, for a rated "
+        "one when settings.USAGE_KEEP_RAW_OF_RATED is on.",
+    )
 
     service = models.CharField(max_length=5, choices=Service.choices, blank=True)
     direction = models.CharField(max_length=11, choices=Direction.choices, blank=True)

@@ -332,6 +332,69 @@ def test_charging_tiers_price_by_cumulative_usage_in_the_bill_period(line, plan,
     assert PerUnitEngine.calls_seen >= 0
 
 
+def test_tier_counters_hold_what_each_line_was_charged_in_the_period(line, plan, actor):
+    # given: tiered SMS, and usage loaded before counters existed (no counter row)
+    from billing.usage.models import UsageCounter
+    from orders.catalog.models import ChargingTier
+
+    ChargingTier.objects.create(
+        plan=plan, service="sms", from_quantity=0, to_quantity=3, unit_price_amount=Decimal("0.10")
+    )
+    ChargingTier.objects.create(
+        plan=plan, service="sms", from_quantity=3, unit_price_amount=Decimal("0.01")
+    )
+
+    def sms(i, parts=1):
+        return {"record_id": f"k{i}", "service": "sms", "calling_number": "+447400123456",
+                "called_number": "+447700900123", "started_at": at(hour=8 + i).isoformat(),
+                "message_parts": str(parts)}  # fmt: skip
+
+    usage_batch_ingest_records(records=[sms(0, parts=2)], source="smsc", actor=actor)
+    UsageCounter.objects.all().delete()
+    # when: the next record finds no counter, counts the period from its records, goes on
+    usage_batch_ingest_records(records=[sms(1, parts=2)], source="smsc", actor=actor)
+    usage_batch_ingest_records(records=[sms(2)], source="smsc", actor=actor)
+    # then: 2 at 0.10, then 1 at 0.10 + 1 at 0.01, then 1 at 0.01
+    charges = [r.charge_amount for r in UsageRecord.objects.order_by("started_at")]
+    assert charges == [Decimal("0.2000"), Decimal("0.1100"), Decimal("0.0100")]
+    counter = UsageCounter.objects.get()
+    assert (counter.subscriber_id, counter.service, counter.units) == (line.pk, "sms", Decimal("5"))
+    assert counter.period_start <= at(hour=8) < counter.period_end
+
+
+def test_a_record_already_loaded_by_another_batch_draws_no_allowance_twice(line, actor, tmp_path):
+    # given: 3 minutes of allowance, and a 1-minute call already loaded
+    grant = AllowanceGrant.objects.create(
+        subscriber=line, service="voice", quantity=Decimal("3"), valid_from=at(days_ago=9),
+        source_key="plan:dup", source_description="Bundle",
+    )  # fmt: skip
+    call = asterisk_row(ME, "07700900123", start=at(), billsec=60, uniqueid="7.1")
+    ingest(tmp_path, [call], actor=actor, name="a.csv")
+    # when: another file brings it again beside a new call
+    new = asterisk_row(ME, "07700900123", start=at(hour=12), billsec=60, uniqueid="7.2")
+    batch = ingest(tmp_path, [new, call], actor=actor, name="b.csv")
+    # then
+    assert (batch.rated_count, batch.duplicate_count) == (1, 1)
+    grant.refresh_from_db()
+    assert grant.used == Decimal("2.00")
+    assert UsageRecord.objects.count() == 2
+
+
+def test_the_original_row_of_a_rated_record_is_kept_only_when_the_setting_asks(
+    line, actor, tmp_path, settings
+):
+    # given
+    first = asterisk_row(ME, "07700900123", start=at(), billsec=60, uniqueid="8.1")
+    second = asterisk_row(ME, "07700900123", start=at(hour=12), billsec=60, uniqueid="8.2")
+    # when
+    ingest(tmp_path, [first], actor=actor, name="a.csv")
+    settings.USAGE_KEEP_RAW_OF_RATED = True
+    ingest(tmp_path, [second], actor=actor, name="b.csv")
+    # then
+    assert UsageRecord.objects.get(source_record_id="8.1").raw == ""
+    assert UsageRecord.objects.get(source_record_id="8.2").raw == csv_text([second]).rstrip("\n")
+
+
 def test_prepaid_usage_is_rated_and_marked_for_the_balance(line, actor, tmp_path):
     # given
     line.account.payment_type = "prepaid"
