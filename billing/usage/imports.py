@@ -23,6 +23,7 @@ import csv
 import itertools
 import logging
 import operator
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,34 @@ class BatchContext:
     resolver: line_rating.TariffResolver = field(default_factory=line_rating.tariff_resolver)
     keep_content: bool = field(default_factory=lambda: settings.USAGE_STORE_MESSAGE_CONTENT)
     keep_raw: bool = field(default_factory=lambda: settings.USAGE_KEEP_RAW_OF_RATED)
+
+
+# A worker taking chunk after chunk of one batch keeps its context (numbers normalised, lines
+# looked up, the tariff's compiled engine): built afresh per chunk, warming them up again cost
+# more than a chunk's rating. Kept a few minutes at most, so line changes are seen soon.
+_CONTEXTS: dict[int, tuple[float, BatchContext]] = {}
+CONTEXT_SECONDS = 300.0
+
+
+def batch_context(batch: UsageBatch) -> BatchContext:
+    """The context of this batch in this process (kept between its chunks)."""
+    now = time.monotonic()
+    kept = _CONTEXTS.get(batch.pk)
+    if kept is not None and now - kept[0] < CONTEXT_SECONDS:
+        context = kept[1]
+        context.batch = batch
+        return context
+    for pk, (since, _) in list(_CONTEXTS.items()):
+        if now - since >= CONTEXT_SECONDS or len(_CONTEXTS) >= 4:
+            del _CONTEXTS[pk]
+    context = BatchContext(batch=batch)
+    _CONTEXTS[batch.pk] = (now, context)
+    return context
+
+
+def contexts_forget() -> None:
+    """Forget kept batch contexts (tests recreate lines and batches)."""
+    _CONTEXTS.clear()
 
 
 # --- partitions ----------------------------------------------------------------------------------

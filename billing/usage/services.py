@@ -228,7 +228,7 @@ def usage_chunk_process(*, chunk: UsageBatchChunk) -> UsageBatch:
         _batch_fail(batch, f"the file {batch.file_path or batch.file_name} cannot be read")
         raise ApplicationError(f"Batch {batch.public_id}: its file cannot be read.", code="no_file")
     with path.open("rb") as binary:
-        _chunk_run(imports.BatchContext(batch=batch), chunk, binary)
+        _chunk_run(imports.batch_context(batch), chunk, binary)
     return _batch_finish(batch)
 
 

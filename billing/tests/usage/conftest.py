@@ -75,6 +75,7 @@ def _usage_settings(settings: Any) -> None:
     rating._plan_currency.cache_clear()
     rating._operator_zone.cache_clear()
     imports.partitions_forget()
+    imports.contexts_forget()
 
 
 @pytest.fixture
