@@ -346,6 +346,16 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, stolen) CPU seconds of the whole machine so far, from /proc/stat: every worker
+    and database backend counted, whichever process they were; stolen is time the
+    hypervisor gave to other machines."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -387,6 +397,7 @@ def main() -> None:
         backend = int(cursor.fetchone()[0])
     cpu_before = cpu_seconds(), cpu_seconds(backend)
     load_before = os.getloadavg()[0]
+    machine_before = machine_cpu()
     profiler = cProfile.Profile(time.process_time) if options.profile else None
     started = time.perf_counter()
     if profiler:
@@ -403,6 +414,8 @@ def main() -> None:
         profiler.disable()
         profiler.dump_stats("usage_benchmark.prof")
     elapsed = time.perf_counter() - started
+    machine_busy = machine_cpu()[0] - machine_before[0]
+    machine_stolen = machine_cpu()[1] - machine_before[1]
     python_cpu = cpu_seconds() - cpu_before[0]
     database_cpu = cpu_seconds(backend) - cpu_before[1] if options.processes == 1 else 0.0
     received = sum(b.received_count for b in batches)
@@ -410,6 +423,11 @@ def main() -> None:
     size = (voice.stat().st_size + sms.stat().st_size) / 1e6
     print(f"{received:,} records ({size:.0f} MB of CSV) in {elapsed:.1f} s: {rate:,.0f} records/s")
     print(f"peak RSS {peak_rss_mb():.0f} MB (before loading: {rss_before:.0f} MB)")
+    print(
+        f"machine CPU busy {machine_busy:.1f} s over {elapsed:.1f} s on {os.cpu_count()} cores "
+        f"({machine_busy / elapsed / (os.cpu_count() or 1):.0%}), {received / machine_busy:,.0f} "
+        f"records per busy CPU second; stolen by the hypervisor {machine_stolen:.1f} s"
+    )
     if options.processes == 1:
         busy = python_cpu + database_cpu
         print(

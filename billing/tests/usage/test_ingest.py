@@ -180,6 +180,19 @@ def test_every_unusable_row_is_kept_with_its_reason_and_original_text(line, acto
         assert record.reject_detail
 
 
+def test_a_row_with_a_nul_byte_tab_or_backslash_is_kept_not_a_failed_load(line, actor, tmp_path):
+    # given: a NUL byte (no text column can hold one) and a tab and backslash in the caller id
+    good = asterisk_row(ME, "07700900123", start=at(), billsec=60, uniqueid="3.1")
+    odd = asterisk_row("074\x00001\t23\\", "07700900123", start=at(hour=11), uniqueid="3.2")
+    # when
+    batch = ingest(tmp_path, [good, odd], actor=actor)
+    # then
+    assert (batch.rated_count, batch.rejected_count) == (1, 1)
+    reject = UsageRecord.objects.get(status="rejected")
+    assert reject.reject_reason == "malformed_number"
+    assert "\ufffd" in reject.raw and "\t23\\" in reject.raw
+
+
 def test_rejects_of_a_malformed_number_name_the_number(line, actor, tmp_path):
     # given / when
     ingest(tmp_path, [asterisk_row(ME, "07700-LOL", start=at(), billsec=60)], actor=actor)
