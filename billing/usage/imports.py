@@ -185,11 +185,17 @@ def text_lines(binary: IO[bytes], count: int) -> Iterator[str]:
         yield raw.decode("utf-8", "replace")
 
 
+# A quoted field may hold line breaks, so a row may span lines: a chunk ends only where the
+# quotes seen so far are balanced. A stray quote would make the rest of the file one row; past
+# this many lines the row is cut (its chunk then reads it as the malformed row it is).
+ROW_LINES_MAX = 100
+
+
 def chunks_plan(
     binary: IO[bytes], *, chunk_size: int, skip_header: bool
 ) -> tuple[str, list[tuple[int, int, int]]]:
     """One streaming pass: the content's SHA-256 and the (byte offset, first line, line count)
-    of every chunk. Memory holds one line at a time."""
+    of every chunk, each ending at a row's end. Memory holds one line at a time."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -197,6 +203,8 @@ def chunks_plan(
     offset = 0
     line_number = 0
     start_offset, start_line, count = 0, 1, 0
+    quoted = False  # inside a quoted field that goes on to the next line
+    row_lines = 0
     for raw in binary:
         digest.update(raw)
         line_number += 1
@@ -208,7 +216,12 @@ def chunks_plan(
             start_offset, start_line = offset, line_number
         count += 1
         offset += len(raw)
-        if count == chunk_size:
+        if raw.count(b'"') % 2:
+            quoted = not quoted
+        row_lines = row_lines + 1 if quoted else 0
+        if quoted and row_lines >= ROW_LINES_MAX:
+            quoted, row_lines = False, 0
+        if count >= chunk_size and not quoted:
             chunks.append((start_offset, start_line, count))
             count = 0
     if count:

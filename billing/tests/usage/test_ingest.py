@@ -190,7 +190,52 @@ def test_a_row_with_a_nul_byte_tab_or_backslash_is_kept_not_a_failed_load(line, 
     assert (batch.rated_count, batch.rejected_count) == (1, 1)
     reject = UsageRecord.objects.get(status="rejected")
     assert reject.reject_reason == "malformed_number"
-    assert "\ufffd" in reject.raw and "\t23\\" in reject.raw
+    assert "\ufffd" in reject.raw
+    assert "\t23\\" in reject.raw
+
+
+def test_a_quoted_field_with_line_breaks_is_one_row_even_at_a_chunk_boundary(
+    line, actor, tmp_path, settings
+):
+    # given: chunks of 2 lines, and a userfield of three lines in the second row
+    settings.USAGE_CHUNK_SIZE = 2
+    rows = [
+        asterisk_row(ME, "07700900123", start=at(hour=h), uniqueid=f"4.{h}", userfield=note)
+        for h, note in ((8, "plain"), (9, "first\nsecond\nthird"), (10, "plain"), (11, "x"))
+    ]
+    # when
+    batch = ingest(tmp_path, rows, actor=actor)
+    # then: four rows rated, each numbered by the line it starts on
+    assert (batch.received_count, batch.rated_count, batch.rejected_count) == (4, 4, 0)
+    numbers = list(UsageRecord.objects.order_by("started_at").values_list("line_number", flat=True))
+    assert numbers == [1, 2, 5, 6]
+
+
+def test_a_stray_quote_cannot_swallow_the_rest_of_the_file(line, actor, tmp_path, settings):
+    # given: a row with an unbalanced quote, then 250 good rows, in chunks of 50 lines
+    settings.USAGE_CHUNK_SIZE = 50
+    good = [
+        csv_text(
+            [
+                asterisk_row(
+                    ME, "07700900123", start=at(minute=i % 60, hour=i // 60), uniqueid=f"6.{i}"
+                )
+            ]
+        )
+        for i in range(250)
+    ]
+    stray = '"","07400123456","unterminated\n'
+    path = write(tmp_path, "Master.csv", stray + "".join(good))
+    # when
+    batch = usage_batch_ingest_file(
+        path_or_file=path, format="asterisk", source="pbx1", actor=actor
+    )
+    # then: the load finishes and counts add up; the broken row took the next line with it
+    # (kept in its raw text), and every row after that is rated
+    assert batch.status == UsageBatch.Status.DONE
+    assert_totals_add_up(batch)
+    assert (batch.rated_count, batch.rejected_count) == (249, 1)
+    assert good[0].rstrip("\n") in UsageRecord.objects.get(status="rejected").raw
 
 
 def test_rejects_of_a_malformed_number_name_the_number(line, actor, tmp_path):

@@ -52,7 +52,7 @@ def parse(
     lines: Iterable[str], *, first_line: int = 1, zone: tzinfo, **_: object
 ) -> Iterator[Record]:
     times = LocalTimes(zone)
-    for number, (fields, text) in enumerate(rows_with_text(lines), start=first_line):
+    for number, fields, text in rows_with_text(lines, first_line=first_line):
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             yield reject(MALFORMED_ROW, "empty line", text, number)
             continue

@@ -35,8 +35,11 @@ class MappingError(ValueError):
     """A column mapping does not fit the file (a named column is missing, a field unknown)."""
 
 
-def rows_with_text(lines: Iterable[str], **csv_options: Any) -> Iterator[tuple[list[str], str]]:
-    """CSV rows with the exact text they came from (a quoted field may span lines).
+def rows_with_text(
+    lines: Iterable[str], *, first_line: int = 1, **csv_options: Any
+) -> Iterator[tuple[int, list[str], str]]:
+    """CSV rows as (the line the row starts on, its fields, the exact text it came from): a
+    quoted field may span lines, and the rows after it keep their own line numbers.
 
     Reads line by line: memory holds one row, never the file."""
     taken: list[str] = []
@@ -46,10 +49,12 @@ def rows_with_text(lines: Iterable[str], **csv_options: Any) -> Iterator[tuple[l
             taken.append(line)
             yield line
 
+    number = first_line
     for fields in csv.reader(feed(), **csv_options):
         text = "".join(taken).rstrip("\r\n")
+        yield number, fields, text
+        number += len(taken)
         taken.clear()
-        yield fields, text
 
 
 def reject(reason: str, detail: str, raw: str, line_number: int, **known: Any) -> Record:

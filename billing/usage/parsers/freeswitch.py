@@ -37,7 +37,7 @@ def parse(
     lines: Iterable[str], *, first_line: int = 1, zone: tzinfo, **_: object
 ) -> Iterator[Record]:
     times = LocalTimes(zone)
-    for number, (fields, text) in enumerate(rows_with_text(lines), start=first_line):
+    for number, fields, text in rows_with_text(lines, first_line=first_line):
         if len(fields) != COLUMNS:
             yield reject(
                 MALFORMED_ROW,

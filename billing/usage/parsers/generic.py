@@ -175,9 +175,7 @@ def parse(
     read_time = time_reader(time_format, zone)
     width = max(positions.values(), default=0) + 1
     fixed = dict(defaults or {})
-    for number, (fields, text) in enumerate(
-        rows_with_text(lines, delimiter=delimiter), start=first_line
-    ):
+    for number, fields, text in rows_with_text(lines, first_line=first_line, delimiter=delimiter):
         if len(fields) < width:
             yield reject(
                 MALFORMED_ROW, f"{len(fields)} columns; the mapping reads {width}", text, number
