@@ -50,7 +50,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -406,11 +406,40 @@ def _apply(run: RerateRun, items: list[RerateItem]) -> dict[int, str]:
             )
         statuses[item.record_id] = row["status"]
     now = timezone.now()
+    changes = []
     for item in items:
         row = found[item.record_id]
         billed = row["status"] == UsageRecord.Status.BILLED
         trace = dict(row["rating_trace"] or {})
         trace.setdefault("reratings", []).append(_rerate_trace(item, run, billed))
+        changes.append((item, billed, trace))
+    if connection.vendor == "postgresql":
+        # one statement for the run: a billed record keeps its charge (its difference is an
+        # adjustment), the rest take the new one
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{UsageRecord._meta.db_table}" r SET rating_trace = v.trace::jsonb, '
+                "charge_amount = CASE WHEN v.billed THEN r.charge_amount ELSE v.amount END, "
+                "tariff_version_id = CASE WHEN v.billed THEN r.tariff_version_id "
+                "ELSE v.version END, "
+                "status = CASE WHEN v.billed THEN r.status ELSE %s END, "
+                "rated_at = CASE WHEN v.billed THEN r.rated_at ELSE %s END "
+                "FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::boolean[], "
+                "%s::numeric[], %s::bigint[]) AS v(id, at, trace, billed, amount, version) "
+                "WHERE r.id = v.id AND r.started_at = v.at",
+                [
+                    UsageRecord.Status.RERATED.value,
+                    now,
+                    [item.record_id for item, _, _ in changes],
+                    [item.started_at for item, _, _ in changes],
+                    [rating.trace_json(trace) for _, _, trace in changes],
+                    [billed for _, billed, _ in changes],
+                    [item.new_amount for item, _, _ in changes],
+                    [item.new_tariff_version_id for item, _, _ in changes],
+                ],
+            )
+        return statuses
+    for item, billed, trace in changes:
         updates: dict[str, Any] = {"rating_trace": trace}
         if not billed:
             updates.update(
