@@ -38,6 +38,10 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.kyc_expiries_apply_task",
         "schedule": 6 * 3600.0,
     },
+    "usage-uploads-clean": {
+        "task": "billing.usage.tasks.usage_uploads_clean_task",
+        "schedule": 6 * 3600.0,
+    },
     "usage-partitions-ensure": {
         "task": "billing.usage.tasks.usage_partitions_ensure_task",
         "schedule": 24 * 3600.0,

@@ -383,6 +383,8 @@ USAGE_STORE_MESSAGE_CONTENT = env_bool("USAGE_STORE_MESSAGE_CONTENT", False)
 # one only when this is on: its parsed fields are what billing and disputes read, and the raw
 # text would double the size of the largest table.
 USAGE_KEEP_RAW_OF_RATED = env_bool("USAGE_KEEP_RAW_OF_RATED", False)
+# Days a back-office upload's stored copy is kept after its batch is done.
+USAGE_UPLOAD_RETENTION_DAYS = env_int("USAGE_UPLOAD_RETENTION_DAYS", 7, minimum=0)
 USAGE_CHUNK_SIZE = env_int("USAGE_CHUNK_SIZE", 20_000, minimum=100)
 # Seconds a start time may lie ahead of the clock before the record is refused.
 USAGE_FUTURE_TOLERANCE_SECONDS = 300

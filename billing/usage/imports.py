@@ -63,9 +63,7 @@ COLUMNS = (
     "rated_units", "tariff_version_id", "rating_trace", "rated_at", "created_at",
 )  # fmt: skip
 # COPY's text format escapes; NUL, which no text column can hold, is marked as unreadable
-_ESCAPE = str.maketrans(
-    {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\ufffd"}
-)
+_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\ufffd"})
 _NEEDS_ESCAPE = re.compile("[\\\\\t\n\r\x00]").search
 
 

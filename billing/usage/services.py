@@ -11,7 +11,9 @@ its first batch is unfinished (a crash, a stopped worker) resumes that batch ins
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 from collections.abc import Iterable
 from datetime import UTC, date
@@ -20,7 +22,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing.usage import imports
@@ -36,6 +38,8 @@ from common.audit import audit_record, changes_between, changes_created, snapsho
 from common.bulk import gc_paused
 from common.errors import ApplicationError
 from common.types import Actor
+
+logger = logging.getLogger(__name__)
 
 FORMATS = tuple(PARSERS)
 
@@ -492,6 +496,39 @@ def _recount_after_recycle(batch: UsageBatch) -> None:
     )
 
 
+def usage_uploads_clean(*, now: Any = None) -> int:
+    """Delete the stored copies of uploaded usage files once their batch is done and
+    settings.USAGE_UPLOAD_RETENTION_DAYS have passed (a failed batch's file is kept that long
+    again, for a retry). Only files under MEDIA_ROOT/usage/ are touched: a file an operator
+    loaded from its own path is never deleted. Returns how many files were deleted."""
+    from datetime import timedelta
+
+    now = now or timezone.now()
+    days = settings.USAGE_UPLOAD_RETENTION_DAYS
+    uploads = (Path(settings.MEDIA_ROOT) / "usage").resolve()
+    stale = (
+        UsageBatch.objects.exclude(file_path="")
+        .filter(
+            Q(status=UsageBatch.Status.DONE, finished_at__lt=now - timedelta(days=days))
+            | Q(status=UsageBatch.Status.FAILED, updated_at__lt=now - timedelta(days=2 * days))
+        )
+        .only("pk", "file_path")
+    )
+    deleted = 0
+    for batch in stale.iterator():
+        path = Path(batch.file_path).resolve()
+        if not path.is_relative_to(uploads):
+            continue
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # each upload has a folder of its own
+            path.parent.rmdir()
+        UsageBatch.objects.filter(pk=batch.pk).update(file_path="", updated_at=now)
+        deleted += 1
+    if deleted:
+        logger.info("deleted %d stored usage uploads past their retention", deleted)
+    return deleted
+
+
 def usage_mapping_save(
     *,
     name: str,
@@ -550,4 +587,5 @@ __all__ = [
     "usage_mapping_save",
     "usage_partitions_ensure",
     "usage_recycle",
+    "usage_uploads_clean",
 ]

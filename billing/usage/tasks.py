@@ -5,7 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 
 from billing.usage.models import UsageBatchChunk
-from billing.usage.services import usage_chunk_process, usage_partitions_ensure
+from billing.usage.services import (
+    usage_chunk_process,
+    usage_partitions_ensure,
+    usage_uploads_clean,
+)
 
 
 @shared_task(acks_late=True)
@@ -19,3 +23,8 @@ def usage_chunk_process_task(chunk_pk: int) -> str:
 @shared_task
 def usage_partitions_ensure_task() -> list[str]:
     return usage_partitions_ensure()
+
+
+@shared_task
+def usage_uploads_clean_task() -> int:
+    return usage_uploads_clean()

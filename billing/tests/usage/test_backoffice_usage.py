@@ -4,6 +4,7 @@ its recycling, CSV column mappings; who may open and change them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -346,3 +347,41 @@ def test_a_viewer_without_manage_usage_cannot_upload(client, admin, loaded):
     # then
     assert response.status_code == 403
     assert 'name="ids"' not in queue
+
+
+def test_stored_uploads_are_deleted_once_past_their_retention_and_no_other_file(
+    client, admin, line, settings, tmp_path, eager_celery, django_capture_on_commit_callbacks
+):
+    # given: an upload done 8 days ago, and a batch loaded from an operator's own file
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.usage.services import usage_uploads_clean
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.USAGE_UPLOAD_RETENTION_DAYS = 7
+    client.force_login(admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, master_csv())
+    uploaded = UsageBatch.objects.get()
+    own = tmp_path / "switch" / "Master.csv"
+    own.parent.mkdir()
+    own.write_bytes(master_csv())
+    operator = usage_batch_ingest_file(
+        path_or_file=own, format="asterisk", source="pbx-2", actor=admin
+    )
+    later = timezone.now() + timedelta(days=8)
+    # when: run a day too early, then on time
+    assert usage_uploads_clean(now=timezone.now() + timedelta(days=6)) == 0
+    deleted = usage_uploads_clean(now=later)
+    # then
+    uploaded_path = uploaded.file_path
+    uploaded.refresh_from_db()
+    operator.refresh_from_db()
+    assert deleted == 1
+    assert not Path(uploaded_path).exists()
+    assert uploaded.file_path == ""
+    assert own.exists()
+    assert operator.file_path == str(own)
+    assert UsageRecord.objects.filter(batch_id=uploaded.pk).count() == 3  # records stay
