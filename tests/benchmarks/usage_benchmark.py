@@ -1,7 +1,8 @@
 """Usage ingestion end to end on PostgreSQL: a million mixed voice and SMS records from CSV.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/telecrm_use \\
-        .venv/bin/python tests/benchmarks/usage_benchmark.py [--records 1000000] [--lines 10000]
+        .venv/bin/python tests/benchmarks/usage_benchmark.py [--records 1000000] [--lines 10000] \\
+        [--processes 2]
 
 Writes (once, reused on later runs) an Asterisk Master.csv of calls (loguniqueid on) and a
 generic CSV of SMS read through a saved column mapping, 60/40, with a few percent of
@@ -9,8 +10,9 @@ unanswered calls, unknown numbers and malformed rows; loads --lines postpaid and
 a third of them with voice and SMS allowances and half on a plan with SMS charging tiers.
 Then times `usage_batch_ingest_file` on both files (parse, check, dedup, guide, allowances,
 tiers, tariff, COPY, control totals) from an empty record table, and prints records per second,
-peak RSS and each batch's control totals. Target (issue 8): 50,000 records/s end to end with
-flat memory. --profile writes a cProfile of the run to usage_benchmark.prof.
+peak RSS, machine CPU per record and each batch's control totals. Target (issue 8): 50,000
+records/s end to end with flat memory. --processes N lets N worker processes take the chunks in
+any order, as Celery workers do. --profile writes a cProfile of the run to usage_benchmark.prof.
 """
 
 from __future__ import annotations
