@@ -47,6 +47,15 @@ class AmountStringField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class TextField(serializers.CharField):
+    """A JSON string and nothing else (DRF's CharField would take a number)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class CurrencyField(serializers.ChoiceField):
     """An ISO 4217 code the operator bills in (settings.CURRENCIES, read when the schema is
     built and on every request, so a change of settings needs no code change)."""

@@ -1,6 +1,7 @@
 """REST API of tariffs (mounted at /api/v1/): read tariffs and their versions, and ask what a
-call, message or data session would cost. Needs billing.view_tariffs (admins; API keys it is
-granted to). Tariffs are changed in the back office only.
+call, message or data session would cost (billing.view_tariffs: admins, API keys it is granted
+to); create a tariff and rename or describe it (billing.manage_tariffs). A version's content is
+edited, imported and published in the back office.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from billing.permissions import BillingPerm
 from billing.rating.models import Category, Tariff, TariffVersion
 from billing.rating.plan import ANY, SECOND
 from billing.rating.selectors import MB, tariff_get, tariff_list, tariff_of_plan
-from billing.rating.services import rating_quote
-from common.api import errors, has_perm, refuse
+from billing.rating.services import rating_quote, tariff_create, tariff_update
+from common.api import actor_of, errors, has_perm, refuse, require_perm
 from common.pagination import Pagination
+from common.serializers import CurrencyField, TextField
 
 TAGS = ["tariffs"]
 
@@ -73,6 +75,13 @@ class TariffFieldsSerializer(serializers.Serializer):
     description = serializers.CharField()
 
 
+class TariffDetailOutput(TariffFieldsSerializer):
+    versions = VersionSerializer(many=True, source="versions.all")
+
+    class Meta:
+        ref_name = "TariffDetail"
+
+
 class TariffListApi(APIView):
     """Every tariff, by code."""
 
@@ -95,26 +104,76 @@ class TariffListApi(APIView):
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
+    class InputSerializer(serializers.Serializer):
+        code = StrictRegexField(
+            CODE_PATTERN, max_length=40, help_text="Lower-case, e.g. postpaid-standard."
+        )
+        name = TextField(max_length=120)
+        currency = CurrencyField()
+        description = TextField(required=False, allow_blank=True, max_length=2000, default="")
+        reason = TextField(required=False, allow_blank=True, max_length=200, default="")
+
+        class Meta:
+            ref_name = "TariffCreate"
+
+    @extend_schema(
+        operation_id="tariff_create",
+        summary="Create a tariff (with an empty draft version 1)",
+        tags=TAGS,
+        request=InputSerializer,
+        responses={201: TariffDetailOutput, **errors(400, 401, 403, 422)},
+    )
+    def post(self, request: Request) -> Response:
+        require_perm(request, BillingPerm.MANAGE_TARIFFS)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tariff = tariff_create(actor=actor_of(request), **data.validated_data)
+        return Response(TariffDetailOutput(tariff).data, status=201)
+
 
 class TariffDetailApi(APIView):
     """One tariff with its versions, newest first."""
 
     permission_classes = [has_perm(BillingPerm.VIEW_TARIFFS)]
 
-    class OutputSerializer(TariffFieldsSerializer):
-        versions = VersionSerializer(many=True, source="versions.all")
-
-        class Meta:
-            ref_name = "TariffDetail"
-
     @extend_schema(
         operation_id="tariff_retrieve",
         summary="One tariff with its versions",
         tags=TAGS,
-        responses={200: OutputSerializer, **errors(401, 403, 404)},
+        responses={200: TariffDetailOutput, **errors(401, 403, 404)},
     )
     def get(self, request: Request, code: str) -> Response:
-        return Response(self.OutputSerializer(tariff_get(code)).data)
+        return Response(TariffDetailOutput(tariff_get(code)).data)
+
+    class UpdateSerializer(serializers.Serializer):
+        name = TextField(required=False, max_length=120)
+        description = TextField(required=False, allow_blank=True, max_length=2000)
+        reason = TextField(max_length=200, help_text="Why it changes; kept in the audit trail.")
+
+        class Meta:
+            ref_name = "TariffUpdate"
+
+    @extend_schema(
+        operation_id="tariff_partial_update",
+        summary="Rename a tariff or rewrite its description (code and currency stay)",
+        tags=TAGS,
+        request=UpdateSerializer,
+        responses={200: TariffDetailOutput, **errors(400, 401, 403, 404, 422)},
+    )
+    def patch(self, request: Request, code: str) -> Response:
+        tariff = tariff_get(code)
+        require_perm(request, BillingPerm.MANAGE_TARIFFS)
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        tariff = tariff_update(
+            tariff=tariff,
+            actor=actor_of(request),
+            name=values.get("name", tariff.name),
+            description=values.get("description", tariff.description),
+            reason=values["reason"],
+        )
+        return Response(TariffDetailOutput(tariff).data)
 
 
 UNIT_FACTORS: dict[str, tuple[Decimal, str]] = {

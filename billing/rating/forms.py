@@ -34,6 +34,14 @@ class TariffCreateForm(forms.Form):
     )
 
 
+class TariffEditForm(forms.Form):
+    name = _text("Name", max_length=120)
+    description = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reason = _text("Reason", max_length=200, help_text="Kept with the change.")
+
+
 class ReasonForm(forms.Form):
     reason = _text("Reason", max_length=200, help_text="Kept with the change.")
 

@@ -38,7 +38,7 @@ from billing.rating.selectors import (
     tariff_engine_for,
     tariff_version_in_force,
 )
-from common.audit import audit_record, changes_created, snapshot
+from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.errors import ApplicationError, FieldErrors, InvalidTransition
 from common.money import Money
 from common.parsing import (
@@ -462,6 +462,34 @@ def tariff_create(
     )
     _event(version, actor=actor, action="created", new_status=version.status, reason=reason)
     return tariff
+
+
+@transaction.atomic
+def tariff_update(
+    *, tariff: Tariff, actor: UserLike, name: str, description: str = "", reason: str
+) -> Tariff:
+    """Rename a tariff or rewrite its description (audited with the reason). Its code and
+    currency stay: plans and imported profiles name the code, and every version's prices are
+    in the currency."""
+    errors = FieldErrors()
+    name = text_parse(name, "name", errors, limit=120, missing="Name the tariff.")
+    description = text_parse(description, "description", errors, limit=2000)
+    reason = text_parse(reason, "reason", errors, limit=200, missing="Say why it changes.")
+    errors.raise_if_any("The tariff was not changed.")
+    locked = Tariff.objects.select_for_update().get(pk=tariff.pk)
+    before = snapshot(locked, TARIFF_AUDITED)
+    if (locked.name, locked.description) == (name, description):
+        return locked
+    locked.name, locked.description = name, description
+    locked.save(update_fields=["name", "description", "updated_at"])
+    audit_record(
+        actor=actor,
+        instance=locked,
+        action="updated",
+        changes=changes_between(before, snapshot(locked, TARIFF_AUDITED)),
+        reason=reason,
+    )
+    return locked
 
 
 def _versions_locked(tariff: Tariff) -> list[TariffVersion]:

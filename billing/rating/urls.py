@@ -32,6 +32,7 @@ urlpatterns = [
         name="version-row-remove",
     ),
     path("<slug:code>/", views.tariff_detail, name="tariff-detail"),
+    path("<slug:code>/edit/", views.tariff_edit, name="tariff-edit"),
     path("<slug:code>/draft/", views.tariff_draft, name="tariff-draft"),
     path("<slug:code>/import/", views.tariff_import, name="tariff-import"),
 ]

@@ -31,6 +31,7 @@ from billing.rating.forms import (
     ReasonForm,
     SectionForm,
     TariffCreateForm,
+    TariffEditForm,
 )
 from billing.rating.models import Category, Tariff, TariffVersion
 from billing.rating.plan import ANY, SECOND
@@ -126,6 +127,25 @@ def tariff_detail(request: HttpRequest, code: str) -> HttpResponse:
         "may_manage": _may_manage(request),
     }
     return render(request, "billing/backoffice/tariff_detail.html", context)
+
+
+@require_http_methods(GET_POST)
+@frontend_required(BACKOFFICE)
+def tariff_edit(request: HttpRequest, code: str) -> HttpResponse:
+    require_perm(request, BillingPerm.MANAGE_TARIFFS)
+    tariff = selectors.tariff_get(code)
+    form = TariffEditForm(
+        request.POST or None, initial={"name": tariff.name, "description": tariff.description}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tariff_update(tariff=tariff, actor=_actor(request), **form.cleaned_data)
+        except ApplicationError as exc:
+            service_errors_to_form(form, exc)
+        else:
+            messages.success(request, "The tariff's name and description were saved.")
+            return redirect("tariffs:tariff-detail", code=tariff.code)
+    return render(request, "billing/backoffice/tariff_edit.html", {"form": form, "tariff": tariff})
 
 
 @require_http_methods(GET_POST)

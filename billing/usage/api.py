@@ -44,7 +44,7 @@ from common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from common.idempotency import IdempotencyKeyReused, idempotent
 from common.money import Money
 from common.pagination import CursorPagination
-from common.serializers import MoneySerializer
+from common.serializers import MoneySerializer, TextField
 
 TAGS = ["usage"]
 MAX_RECORDS = 10_000
@@ -53,15 +53,6 @@ SOURCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,119}$"
 
 
 # --- fields that take exactly what their schema says ----------------------------------------------
-
-
-class TextField(serializers.CharField):
-    """A JSON string and nothing else (DRF's CharField would take a number)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class WholeNumberField(serializers.IntegerField):

@@ -178,3 +178,68 @@ def test_a_malformed_quote_is_a_400_naming_the_fields(api_as, tariff):
         "usage.unit",
         "answer_time",
     }
+
+
+def test_an_admin_creates_a_tariff_with_an_empty_draft(api_as):
+    # when
+    response = api_as("admin").post(
+        TARIFFS, {"code": "payg-uk", "name": "PAYG UK", "currency": "GBP"}, format="json"
+    )
+    # then
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["code"], body["name"], body["currency"]) == ("payg-uk", "PAYG UK", "GBP")
+    assert [(v["number"], v["status"]) for v in body["versions"]] == [(1, "draft")]
+
+
+def test_a_tariff_code_taken_or_malformed_is_refused_and_nothing_is_created(api_as, tariff):
+    from billing.rating.models import Tariff
+
+    # when
+    taken = api_as("admin").post(
+        TARIFFS, {"code": "uk-sample", "name": "Again", "currency": "GBP"}, format="json"
+    )
+    malformed = api_as("admin").post(
+        TARIFFS, {"code": "Not A Code", "name": "X", "currency": "GBP"}, format="json"
+    )
+    # then
+    assert taken.status_code == 422
+    assert "already exists" in taken.json()["extra"]["fields"]["code"][0]
+    assert malformed.status_code == 400
+    assert list(Tariff.objects.values_list("code", flat=True)) == ["uk-sample"]
+
+
+def test_a_tariff_is_renamed_with_a_reason_and_its_code_and_currency_stay(api_as, tariff):
+    # when
+    missing_reason = api_as("admin").patch(f"{TARIFFS}{tariff.code}/", {"name": "X"}, format="json")
+    renamed = api_as("admin").patch(
+        f"{TARIFFS}{tariff.code}/", {"name": "UK 2027", "reason": "Rebrand"}, format="json"
+    )
+    # then
+    assert missing_reason.status_code == 400
+    assert renamed.status_code == 200
+    tariff.refresh_from_db()
+    assert (tariff.name, tariff.code, tariff.currency) == ("UK 2027", "uk-sample", "GBP")
+
+
+@pytest.mark.parametrize("persona", ["csr", "supervisor", "reseller_a", "subscriber"])
+def test_only_tariff_managers_change_tariffs_and_nothing_changes_on_a_denial(
+    persona, api_as, tariff
+):
+    from billing.rating.models import Tariff
+
+    # when
+    created = api_as(persona).post(
+        TARIFFS, {"code": "x-1", "name": "X", "currency": "GBP"}, format="json"
+    )
+    renamed = api_as(persona).patch(
+        f"{TARIFFS}{tariff.code}/", {"name": "Hacked", "reason": "x"}, format="json"
+    )
+    # then
+    assert (created.status_code, renamed.status_code) == (403, 403)
+    assert list(Tariff.objects.values_list("code", "name")) == [("uk-sample", "UK sample")]
+
+
+def test_renaming_an_unknown_tariff_is_404(api_as, tariff):
+    response = api_as("admin").patch(f"{TARIFFS}no-such/", {"reason": "x"}, format="json")
+    assert response.status_code == 404

@@ -60,6 +60,7 @@ def test_only_admins_open_the_tariff_pages(role, request, client, tariff, draft)
         reverse("tariffs:quote"),
         reverse("tariffs:version-export", args=[draft.public_id]),
         reverse("tariffs:tariff-create"),
+        reverse("tariffs:tariff-edit", args=[tariff.code]),
     ]
     # when
     statuses = [client.get(page).status_code for page in pages]
@@ -87,6 +88,10 @@ def test_only_admins_change_tariffs_and_nothing_changes_on_a_denial(
         (reverse("tariffs:version-publish", args=[draft.public_id]), {"reason": "Go"}),
         (reverse("tariffs:version-retire", args=[draft.public_id]), {"reason": "Stop"}),
         (reverse("tariffs:tariff-draft", args=[tariff.code]), {"reason": "Next"}),
+        (
+            reverse("tariffs:tariff-edit", args=[tariff.code]),
+            {"name": "Renamed", "description": "", "reason": "Rebrand"},
+        ),
     ]
     # when
     statuses = [client.post(url, data).status_code for url, data in posts]
@@ -111,6 +116,35 @@ def test_a_tariff_is_created_with_an_empty_draft(admin, client):
     assert response.headers["Location"] == reverse(
         "tariffs:version-detail", args=[version.public_id]
     )
+
+
+def test_a_tariff_is_renamed_with_a_reason_and_the_change_is_audited(admin, client, tariff):
+    # given
+    from common.models import AuditEvent
+
+    client.force_login(admin)
+    url = reverse("tariffs:tariff-edit", args=[tariff.code])
+    # when: first without a reason, then with one
+    refused = client.post(
+        url, {"name": "UK mobile 2027", "description": "New prices", "reason": ""}
+    )
+    saved = client.post(
+        url, {"name": "UK mobile 2027", "description": "New prices", "reason": "Rebrand"}
+    )
+    # then
+    assert refused.status_code == 200
+    assert saved.headers["Location"] == reverse("tariffs:tariff-detail", args=[tariff.code])
+    tariff.refresh_from_db()
+    assert (tariff.name, tariff.description, tariff.code) == (
+        "UK mobile 2027",
+        "New prices",
+        "uk-sample",
+    )
+    event = AuditEvent.objects.filter(action="updated").latest("pk")
+    assert event.reason == "Rebrand"
+    assert event.changes["name"][1] == "UK mobile 2027"
+    page = client.get(reverse("tariffs:tariff-detail", args=[tariff.code])).content.decode()
+    assert "UK mobile 2027" in page
 
 
 def test_a_bad_tariff_code_is_shown_on_the_form(admin, client):
