@@ -72,6 +72,7 @@ def _demo_objects(admin: Any) -> dict[str, tuple[str, str]]:
     pinned = {operation: ("public_id", str(public_id)) for operation, public_id in ids.items()}
     # operations addressed by a readable code instead of a public_id
     pinned["tariff_retrieve"] = ("code", "postpaid-standard")
+    pinned["tariff_partial_update"] = ("code", "postpaid-standard")
     return pinned
 
 
