@@ -376,15 +376,42 @@ def _chunk_load_once(
     lines = line_rating.records_guide(fresh, context.directory)
     guided = [r for r in fresh if "subscriber_id" in r]
     since = min((r["started_at"] for r in guided), default=now)
-    line_rating.lines_lock(lines)
-    grants = line_rating.grants_lock(lines, since) if lines else []
+    # Usage whose rating depends on other chunks of its line (allowances, charging tiers) is
+    # rated under the lines' locks; the rest, and the rejects, are rated and written first,
+    # so two workers on the same lines wait on each other only for that part.
+    holders = line_rating.grant_holders(lines, since) if lines else set()
+    bound = [r for r in guided if line_rating.needs_lock(r, lines[r["subscriber_id"]], holders)]
+    bound_ids = {id(r) for r in bound}
+    free = [r for r in fresh if id(r) not in bound_ids]
+    line_rating.records_rate(
+        [r for r in free if "subscriber_id" in r],
+        lines, resolver=context.resolver, grants=[], now=now,
+    )  # fmt: skip
+    _tally(free, tally, context)
+    records_write(free, batch_id=batch.pk, created_at=now)
+    bound_lines = {r["subscriber_id"]: lines[r["subscriber_id"]] for r in bound}
+    line_rating.lines_lock(bound_lines)
+    grants = line_rating.grants_lock(bound_lines, since) if bound_lines else []
     # What each line used this period is read afresh under the lines' locks: other workers'
     # chunks of the same lines have committed by now (totals carried between chunks would
     # miss theirs).
     outcome = line_rating.records_rate(
-        guided, lines, resolver=context.resolver, grants=grants, now=now
+        bound, bound_lines, resolver=context.resolver, grants=grants, now=now
     )
-    for record in fresh:
+    _tally(bound, tally, context)
+    records_write(bound, batch_id=batch.pk, created_at=now)
+    line_rating.grants_consume({pk: used for pk, used in outcome.grants_used.items() if used})
+    line_rating.tier_counters_add(outcome.tier_units)
+    _batch_count(batch, tally)
+    if chunk is not None:
+        UsageBatchChunk.objects.filter(pk=chunk.pk).update(done=True, done_at=now)
+        UsageBatch.objects.filter(pk=batch.pk).update(chunks_done=F("chunks_done") + 1)
+    return tally
+
+
+def _tally(records: list[Record], tally: ChunkTally, context: BatchContext) -> None:
+    """Count rated and rejected records (and drop a rated one's raw row unless kept)."""
+    for record in records:
         if "reject_reason" in record:
             record["status"] = "rejected"
             tally.rejected += 1
@@ -400,14 +427,6 @@ def _chunk_load_once(
         tally.amounts[currency] = tally.amounts.get(currency, ZERO) + amount
         if record.get("service") == "voice":  # minutes are calls' (a data session's are not)
             tally.duration += record.get("duration_seconds", 0)
-    records_write(fresh, batch_id=batch.pk, created_at=now)
-    line_rating.grants_consume({pk: used for pk, used in outcome.grants_used.items() if used})
-    line_rating.tier_counters_add(outcome.tier_units)
-    _batch_count(batch, tally)
-    if chunk is not None:
-        UsageBatchChunk.objects.filter(pk=chunk.pk).update(done=True, done_at=now)
-        UsageBatch.objects.filter(pk=batch.pk).update(chunks_done=F("chunks_done") + 1)
-    return tally
 
 
 def _batch_count(batch: UsageBatch, tally: ChunkTally) -> None:

@@ -98,21 +98,21 @@ def test_the_same_record_loaded_by_two_workers_at_once_is_stored_once(
         "started_at": at().isoformat(),
     }
     batches = []
-    # both workers have found the record new (a first try does not look it up) before either
-    # writes it: they meet before taking the line's lock
-    from billing.usage import lines as line_rating
+    # both workers have found the record new (a first try does not look it up) and are about
+    # to write it
+    from billing.usage import imports
 
-    real_lock = line_rating.lines_lock
+    real_write = imports.records_write
     both_ready = threading.Barrier(2)
     local = threading.local()
 
-    def lock_at_the_same_time(subscriber_ids):
+    def write_at_the_same_time(records, **kwargs):
         if not getattr(local, "met", False):
             local.met = True
             both_ready.wait()
-        return real_lock(subscriber_ids)
+        return real_write(records, **kwargs)
 
-    monkeypatch.setattr(line_rating, "lines_lock", lock_at_the_same_time)
+    monkeypatch.setattr(imports, "records_write", write_at_the_same_time)
     # when
     _run_together(
         [

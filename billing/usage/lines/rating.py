@@ -111,6 +111,33 @@ def lines_lock(subscriber_ids: Iterable[int]) -> None:
         )
 
 
+def grant_holders(subscriber_ids: Iterable[int], since: datetime) -> set[tuple[int, str]]:
+    """(line, service) pairs with an allowance grant valid at or after `since` that still has
+    units: the usage that must be rated under the lines' locks. Read without locking: a grant
+    made at this very moment counts from the next chunk on, as if this one had come first."""
+    ids = sorted(set(subscriber_ids))
+    if not ids:
+        return set()
+    live = (
+        AllowanceGrant.objects.filter(subscriber_id__in=ids, quantity__gt=F("used"))
+        .exclude(valid_until__lte=since)
+        .values_list("subscriber_id", "service")
+        .distinct()
+    )
+    return set(live)
+
+
+def needs_lock(record: Record, line: Line, holders: set[tuple[int, str]]) -> bool:
+    """Whether rating this record depends on what other chunks of its line use: it may draw
+    on an allowance, or the plan's charging tiers price it by the period's usage."""
+    if _zero_reason(record):
+        return False
+    service = "sms" if record["service"] == "mms" else record["service"]
+    if (line.subscriber_id, service) in holders:
+        return True
+    return line.plan_id is not None and bool(_tiers(line.plan_id, record["service"]))
+
+
 def grants_lock(subscriber_ids: Iterable[int], since: datetime) -> list[GrantState]:
     """The allowance grants of these lines still valid at or after `since`, locked for the
     chunk's transaction in pk order (so two chunks lock the same lines in the same order)."""
