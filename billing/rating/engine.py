@@ -302,12 +302,14 @@ class _Rated:
         "price",
         "rounding_decimals",
         "rounding_method",
+        "summaries",
         "total_num",
         "usage_rated",
     )
 
     def __init__(self) -> None:
         self._parts: tuple[_Part, ...] | None = None
+        self.summaries: dict[tuple[str, _Match], dict[str, Any]] = {}
         self.cost = Decimal("0")
         self.total_num = 0
         self.denominator = 1
@@ -389,6 +391,25 @@ class RatingResult:
     @property
     def connect_fee(self) -> Decimal:
         return _exact_decimal(self._rated.connect_fee)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """What rated the call in a few fields (subject, rating plan, destination, prefix,
+        destination rate, usage rated, cost): one dict shared by every call of the same shape,
+        so it must not be changed."""
+        key = (self._subject, self._match)
+        found = self._rated.summaries.get(key)
+        if found is None:
+            found = self._rated.summaries[key] = {
+                "subject": self._subject,
+                "rating_plan_id": self._match.rating_plan_id,
+                "destination_id": self._match.destination_id,
+                "matched_prefix": self._match.prefix,
+                "destination_rate_id": self.destination_rate_id,
+                "usage_rated": self._rated.usage_rated,
+                "cost": str(self._rated.cost),
+            }
+        return found
 
     @property
     def max_cost_applied(self) -> bool:
