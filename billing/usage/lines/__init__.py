@@ -12,7 +12,11 @@ Rating order, per record of a guided line:
    on allowances. The grants of the lines in a chunk are locked (SELECT … FOR UPDATE, pk
    order) for the chunk's transaction, so concurrent chunks never over-consume.
 3. The plan's charging tiers (`orders.catalog.ChargingTier`), priced by the line's cumulative
-   charged units in its bill period (units beyond allowances: minutes, messages, MB).
+   charged units in its bill period (units beyond allowances: minutes, messages, MB), kept in
+   `billing.UsageCounter` and read under the line's advisory lock (`lines_lock`).
+
+Only usage that may draw on an allowance or is priced by tiers (`needs_lock`) waits for those
+locks; a chunk rates and writes the rest first.
 4. The tariff: `settings.USAGE_TARIFF_RESOLVER` maps the line's plan to a `Tariff` (tariff
    version id, rating engine, currency); the engine rates a whole chunk at once
    (`engine.rate_many(descriptors)`), returning for each call a result with `cost` and `trace`
