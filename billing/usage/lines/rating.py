@@ -58,11 +58,18 @@ def bill_period(moment: datetime, cycle_day: int) -> tuple[datetime, datetime]:
     )
 
 
+@cache
+def _minutes(seconds: int) -> Decimal:
+    return (Decimal(seconds) / 60).quantize(CENT, ROUND_UP)
+
+
 def units_of(record: Record) -> Decimal:
     """What a record counts in allowances and tiers: minutes, messages or MB."""
     service = record["service"]
     if service == "voice":
-        return (Decimal(record["billable_seconds"]) / 60).quantize(CENT, ROUND_UP)
+        seconds = record["billable_seconds"]
+        # calls last a few thousand distinct numbers of seconds: worked out once each
+        return _minutes(seconds) if seconds < 86_400 else _minutes.__wrapped__(seconds)
     if service in ("sms", "mms"):
         return Decimal(record.get("message_parts") or 1)
     volume = record.get("bytes_up", 0) + record.get("bytes_down", 0)
