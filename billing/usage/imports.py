@@ -383,10 +383,7 @@ def _chunk_load_once(
     bound = [r for r in guided if line_rating.needs_lock(r, lines[r["subscriber_id"]], holders)]
     bound_ids = {id(r) for r in bound}
     free = [r for r in fresh if id(r) not in bound_ids]
-    line_rating.records_rate(
-        [r for r in free if "subscriber_id" in r],
-        lines, resolver=context.resolver, grants=[], now=now,
-    )  # fmt: skip
+    line_rating.records_rate(free, lines, resolver=context.resolver, grants=[], now=now)
     _tally(free, tally, context)
     records_write(free, batch_id=batch.pk, created_at=now)
     bound_lines = {r["subscriber_id"]: lines[r["subscriber_id"]] for r in bound}

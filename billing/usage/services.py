@@ -499,30 +499,43 @@ def _recount_after_recycle(batch: UsageBatch) -> None:
 def usage_uploads_clean(*, now: Any = None) -> int:
     """Delete the stored copies of uploaded usage files once their batch is done and
     settings.USAGE_UPLOAD_RETENTION_DAYS have passed (a failed batch's file is kept that long
-    again, for a retry). Only files under MEDIA_ROOT/usage/ are touched: a file an operator
-    loaded from its own path is never deleted. Returns how many files were deleted."""
+    again, for a retry); each deletion is audited as the system actor's. Only files under
+    MEDIA_ROOT/usage/ are touched: a file an operator loaded from its own path is never
+    deleted. Returns how many files were deleted."""
     from datetime import timedelta
+
+    from common.actors import system_actor
 
     now = now or timezone.now()
     days = settings.USAGE_UPLOAD_RETENTION_DAYS
-    uploads = (Path(settings.MEDIA_ROOT) / "usage").resolve()
+    folder = Path(settings.MEDIA_ROOT) / "usage"
+    uploads = folder.resolve()
     stale = (
-        UsageBatch.objects.exclude(file_path="")
+        UsageBatch.objects.filter(file_path__startswith=f"{folder}{os.sep}")
         .filter(
             Q(status=UsageBatch.Status.DONE, finished_at__lt=now - timedelta(days=days))
             | Q(status=UsageBatch.Status.FAILED, updated_at__lt=now - timedelta(days=2 * days))
         )
         .only("pk", "file_path")
     )
+    actor = system_actor()
     deleted = 0
     for batch in stale.iterator():
         path = Path(batch.file_path).resolve()
-        if not path.is_relative_to(uploads):
+        if not path.is_relative_to(uploads):  # a path that climbs out of the folder ("..")
             continue
         path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # each upload has a folder of its own
             path.parent.rmdir()
-        UsageBatch.objects.filter(pk=batch.pk).update(file_path="", updated_at=now)
+        with transaction.atomic():
+            UsageBatch.objects.filter(pk=batch.pk).update(file_path="", updated_at=now)
+            audit_record(
+                actor=actor,
+                instance=batch,
+                action="upload deleted",
+                changes={"file_path": [batch.file_path, ""]},
+                reason=f"Stored upload kept {days} days after its batch ended",
+            )
         deleted += 1
     if deleted:
         logger.info("deleted %d stored usage uploads past their retention", deleted)

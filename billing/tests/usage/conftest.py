@@ -195,3 +195,30 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def sms_record(record_id: str, *, hour: int, parts: int | None = None) -> dict[str, Any]:
+    """An SMS sent by the `line` fixture's number, as an API client sends it."""
+    record = {
+        "record_id": record_id,
+        "service": "sms",
+        "calling_number": "+447400123456",
+        "called_number": "+447700900123",
+        "started_at": at(hour=hour).isoformat(),
+    }
+    if parts is not None:
+        record["message_parts"] = str(parts)
+    return record
+
+
+def sms_tiers(plan: Any, *, first: int, first_price: str, then_price: str) -> None:
+    """The plan's SMS charging tiers: the first `first` messages at one price, then another."""
+    from orders.catalog.models import ChargingTier
+
+    ChargingTier.objects.create(
+        plan=plan, service="sms", from_quantity=0, to_quantity=first,
+        unit_price_amount=Decimal(first_price),
+    )  # fmt: skip
+    ChargingTier.objects.create(
+        plan=plan, service="sms", from_quantity=first, unit_price_amount=Decimal(then_price)
+    )

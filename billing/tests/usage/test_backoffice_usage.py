@@ -14,6 +14,7 @@ from django.urls import reverse
 from billing.tests.usage.conftest import asterisk_row, at, csv_text
 from billing.usage.models import UsageBatch, UsageMapping, UsageRecord
 from billing.usage.services import usage_batch_ingest_file
+from common.actors import SYSTEM_ACTOR_EMAIL
 from common.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -385,3 +386,7 @@ def test_stored_uploads_are_deleted_once_past_their_retention_and_no_other_file(
     assert own.exists()
     assert operator.file_path == str(own)
     assert UsageRecord.objects.filter(batch_id=uploaded.pk).count() == 3  # records stay
+    event = AuditEvent.objects.get(action="upload deleted")
+    assert event.object_pk == str(uploaded.pk)
+    assert event.changes == {"file_path": [uploaded_path, ""]}
+    assert event.actor.email == SYSTEM_ACTOR_EMAIL

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, connections
 
 from billing.models import AllowanceGrant
-from billing.tests.usage.conftest import at
+from billing.tests.usage.conftest import at, sms_record, sms_tiers
 from billing.usage.models import UsageRecord
 from billing.usage.services import usage_batch_ingest_records
 
@@ -135,24 +135,12 @@ def test_concurrent_chunks_count_charging_tiers_exactly(customer, plan, admin):
     # given: the first SMS of the bill period at 0.10, every later one at 0.02, and two workers
     # each loading one SMS of the line at the same instant
     from crm.tests.factories import SubscriberFactory
-    from orders.catalog.models import ChargingTier
 
     SubscriberFactory(account__customer=customer, msisdn="+447400123456", plan=plan)
-    ChargingTier.objects.create(
-        plan=plan, service="sms", from_quantity=0, to_quantity=1, unit_price_amount=Decimal("0.10")
-    )
-    ChargingTier.objects.create(
-        plan=plan, service="sms", from_quantity=1, unit_price_amount=Decimal("0.02")
-    )
+    sms_tiers(plan, first=1, first_price="0.10", then_price="0.02")
 
     def sms(i):
-        return {
-            "record_id": f"s{i}",
-            "service": "sms",
-            "calling_number": "+447400123456",
-            "called_number": "+447700900123",
-            "started_at": at(hour=9 + i).isoformat(),
-        }
+        return sms_record(f"s{i}", hour=9 + i)
 
     # when
     _run_together(

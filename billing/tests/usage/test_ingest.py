@@ -19,6 +19,8 @@ from billing.tests.usage.conftest import (
     at,
     csv_text,
     freeswitch_row,
+    sms_record,
+    sms_tiers,
     stamp,
     write,
 )
@@ -360,23 +362,10 @@ def test_a_roaming_record_draws_only_on_its_zone(line, actor):
 
 def test_charging_tiers_price_by_cumulative_usage_in_the_bill_period(line, plan, actor):
     # given: the first 2 SMS at 0.10, then 0.02
-    from orders.catalog.models import ChargingTier
-
-    ChargingTier.objects.create(
-        plan=plan, service="sms", from_quantity=0, to_quantity=2, unit_price_amount=Decimal("0.10")
-    )
-    ChargingTier.objects.create(
-        plan=plan, service="sms", from_quantity=2, unit_price_amount=Decimal("0.02")
-    )
+    sms_tiers(plan, first=2, first_price="0.10", then_price="0.02")
 
     def sms(i):
-        return {
-            "record_id": f"t{i}",
-            "service": "sms",
-            "calling_number": "+447400123456",
-            "called_number": "+447700900123",
-            "started_at": at(hour=8 + i).isoformat(),
-        }
+        return sms_record(f"t{i}", hour=8 + i)
 
     usage_batch_ingest_records(records=[sms(0)], source="smsc", actor=actor)
     # when: two more in a later batch, one of two parts
@@ -393,19 +382,11 @@ def test_charging_tiers_price_by_cumulative_usage_in_the_bill_period(line, plan,
 def test_tier_counters_hold_what_each_line_was_charged_in_the_period(line, plan, actor):
     # given: tiered SMS, and usage loaded before counters existed (no counter row)
     from billing.usage.models import UsageCounter
-    from orders.catalog.models import ChargingTier
 
-    ChargingTier.objects.create(
-        plan=plan, service="sms", from_quantity=0, to_quantity=3, unit_price_amount=Decimal("0.10")
-    )
-    ChargingTier.objects.create(
-        plan=plan, service="sms", from_quantity=3, unit_price_amount=Decimal("0.01")
-    )
+    sms_tiers(plan, first=3, first_price="0.10", then_price="0.01")
 
     def sms(i, parts=1):
-        return {"record_id": f"k{i}", "service": "sms", "calling_number": "+447400123456",
-                "called_number": "+447700900123", "started_at": at(hour=8 + i).isoformat(),
-                "message_parts": str(parts)}  # fmt: skip
+        return sms_record(f"k{i}", hour=8 + i, parts=parts)
 
     usage_batch_ingest_records(records=[sms(0, parts=2)], source="smsc", actor=actor)
     UsageCounter.objects.all().delete()
