@@ -5,6 +5,7 @@ permissions)."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from allauth.mfa.models import Authenticator
@@ -44,6 +45,21 @@ def money_field(**kwargs: Any) -> models.DecimalField[Any, Any]:
     return models.DecimalField(
         max_digits=18, decimal_places=settings.MONEY_DECIMAL_PLACES, **kwargs
     )
+
+
+class DecimalSum(models.Sum):
+    """SUM of a decimal column, at the column's decimal places on every database. SQLite adds
+    decimals as floats and Django hands back the float's digits (0.2 as 0.200000000000000,
+    8.00 as 8), which then show on pages and in the API."""
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        return [*super().get_db_converters(connection), self._at_places]
+
+    def _at_places(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        places: int = getattr(self.output_field, "decimal_places", 0) or 0
+        return Decimal(value).quantize(Decimal(1).scaleb(-places))
 
 
 class ApiKey(TimeStampedModel):

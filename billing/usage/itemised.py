@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from billing.usage.models import UsageRecord
 from common.errors import ApplicationError
+from common.models import DecimalSum
 from common.types import Actor
 from crm.models import Subscriber
 from crm.permissions import CrmPerm
@@ -195,7 +196,7 @@ def usage_totals(*, subscriber: Subscriber, filters: UsageFilter) -> UsageTotals
             data_bytes=Coalesce(
                 Sum(F("bytes_up") + F("bytes_down"), filter=Q(service="data")), Value(0)
             ),
-            charge=Sum(
+            charge=DecimalSum(
                 Case(When(charge_amount__isnull=False, then=F("charge_amount")), default=None)
             ),
         )

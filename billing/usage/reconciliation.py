@@ -26,6 +26,7 @@ from django.utils import timezone
 from billing.models import Charge
 from billing.usage.itemised import period_bounds
 from billing.usage.models import UsageBatch, UsageRecord
+from common.models import DecimalSum
 
 ZERO = Decimal("0")
 CHARGED = ("rated", "billed", "rerated")
@@ -283,7 +284,7 @@ def _records_by_batch(batch_ids: list[int], cutoff: datetime) -> dict[int, _Batc
         .annotate(
             n=Count("id"),
             seconds=Sum("duration_seconds", filter=Q(service="voice")),
-            amount=Sum("charge_amount"),
+            amount=DecimalSum("charge_amount"),
             stuck=Count("id", filter=Q(created_at__lt=cutoff)),
             uncharged=Count("id", filter=Q(charge_amount__isnull=True) | Q(currency="")),
         )
@@ -361,7 +362,7 @@ def _invoiced(since: datetime, until: datetime) -> tuple[dict[str, Decimal], boo
             created_at__lt=until,
         )
         .values("currency")
-        .annotate(total=Sum("amount"))
+        .annotate(total=DecimalSum("amount"))
         .order_by("currency")
     )
     invoiced = {row["currency"]: row["total"] for row in rows}

@@ -51,7 +51,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from billing.models import Charge
@@ -63,6 +62,7 @@ from billing.usage.lines.tariffs import call_descriptor, tariff_trace
 from billing.usage.models import UsageRecord
 from billing.usage.rerating_models import RerateItem, RerateRun
 from common.errors import ApplicationError, InvalidTransition
+from common.models import DecimalSum
 from common.money import Money
 from crm.models import Account, Subscriber, User
 
@@ -148,7 +148,7 @@ def _tier_bases(
             started_at__gte=period_start,
             started_at__lt=since,
             status__in=RERATABLE,
-        ).aggregate(total=Sum("rated_units"))["total"]
+        ).aggregate(total=DecimalSum("rated_units"))["total"]
         bases[(service, period_start)] = total or ZERO
     return bases
 

@@ -37,6 +37,7 @@ from billing.usage.parsers.generic import (
 from common.audit import audit_record, changes_between, changes_created, snapshot
 from common.bulk import gc_paused
 from common.errors import ApplicationError
+from common.models import DecimalSum
 from common.types import Actor
 
 logger = logging.getLogger(__name__)
@@ -471,7 +472,7 @@ def _recount_after_recycle(batch: UsageBatch) -> None:
     totals = {
         currency: str(amount)
         for currency, amount in rated.values_list("currency")
-        .annotate(total=Sum("charge_amount"))
+        .annotate(total=DecimalSum("charge_amount"))
         .values_list("currency", "total")
         if currency
     }

@@ -541,6 +541,8 @@ def test_an_uploaded_file_object_is_read_as_a_stream(line, actor):
 
 
 def test_records_land_in_their_month_partition(line, actor, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("monthly partitions are PostgreSQL's (CI runs this)")
     # given / when
     ingest(tmp_path, [asterisk_row(ME, "07700900123", start=at(), billsec=60)], actor=actor)
     # then
@@ -649,6 +651,8 @@ def test_a_large_file_streams_through_with_flat_memory(line, actor, tmp_path, se
 
 
 def test_partitions_are_made_ahead_of_the_data():
+    if connection.vendor != "postgresql":
+        pytest.skip("monthly partitions are PostgreSQL's (CI runs this)")
     # given
     from datetime import date
 

@@ -73,6 +73,9 @@ class LineDirectory:
             rows = cursor.fetchall()
         for row in rows:
             line = Line(*row)
+            changed = line.status_changed_at
+            if changed is not None and changed.tzinfo is None:  # SQLite's raw rows: UTC, naive
+                line.status_changed_at = changed.replace(tzinfo=UTC)
             if line.msisdn in numbers:
                 self.by_msisdn[line.msisdn].append(line)
             if line.imsi in identities:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Sum
+from django.db.models import F
 
 from billing.models import AllowanceGrant
 from billing.periods import bill_period_containing
@@ -26,6 +26,7 @@ from billing.usage.lines.tariffs import (
     tariff_trace,
 )
 from billing.usage.parsers import Record
+from common.models import DecimalSum
 from orders.catalog.models import ChargingTier
 
 ZERO = Decimal("0")
@@ -276,7 +277,7 @@ def _counted_from_records(keys: Sequence[CounterKey]) -> dict[CounterKey, Decima
                 started_at__gte=since,
                 started_at__lt=until,
                 status__in=CHARGED_STATUSES,
-            ).aggregate(total=Sum("rated_units"))["total"]
+            ).aggregate(total=DecimalSum("rated_units"))["total"]
             totals[(sid, service, since, until)] = total or ZERO
         return totals
     table = UsageRecord._meta.db_table
