@@ -477,21 +477,39 @@ def _copy_line(r: Record, batch_id: str, created: str) -> str:
     subscriber = get("subscriber_id")
     account = get("account_id")
     trace = get("rating_trace")
+    texts = (
+        get("source_record_id", "")[:100],
+        get("reject_detail", "")[:300],
+        get("raw", ""),
+        get("calling_number", "")[:80],
+        get("called_number", "")[:80],
+        get("message_content", ""),
+        get("apn", "")[:100],
+        get("visited_mcc", "")[:3],
+        get("visited_mnc", "")[:3],
+        get("roaming_zone", ""),
+        get("cell_id", "")[:40],
+        get("imsi", "")[:15],
+    )
+    # one search over the free-text fields together: almost every row needs no escaping
+    if _NEEDS_ESCAPE("".join(texts)):
+        texts = tuple(value.translate(_ESCAPE) for value in texts)
+    source_id, detail, raw, calling, called, content, apn, mcc, mnc, zone, cell, imsi = texts
     return "\t".join(
         (
             r["dedup_key"],
             batch_id,
             str(get("line_number", 0)),
-            _text(get("source_record_id", "")[:100]),
+            source_id,
             r["status"],
             get("reject_reason", ""),
-            _text(get("reject_detail", "")[:300]),
-            _text(get("raw", "")),
+            detail,
+            raw,
             get("service", "") or "",
             get("direction", "") or "",
-            _text(get("calling_number", "")[:80]),
+            calling,
             get("calling_e164", ""),
-            _text(get("called_number", "")[:80]),
+            called,
             get("called_e164", ""),
             r["started_at"].isoformat(),
             "t" if get("time_known", True) else "f",
@@ -502,16 +520,16 @@ def _copy_line(r: Record, batch_id: str, created: str) -> str:
             get("disposition", ""),
             get("delivery_status", ""),
             str(get("message_parts", 0)),
-            _text(get("message_content", "")),
+            content,
             str(get("bytes_up", 0)),
             str(get("bytes_down", 0)),
-            _text(get("apn", "")[:100]),
+            apn,
             "t" if get("roaming") else "f",
-            get("visited_mcc", "")[:3],
-            get("visited_mnc", "")[:3],
-            get("roaming_zone", ""),
-            _text(get("cell_id", "")[:40]),
-            _text(get("imsi", "")[:15]),
+            mcc,
+            mnc,
+            zone,
+            cell,
+            imsi,
             get("destination_class", ""),
             "\\N" if subscriber is None else str(subscriber),
             "\\N" if account is None else str(account),

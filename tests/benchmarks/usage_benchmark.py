@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/telecrm_use \\
         .venv/bin/python tests/benchmarks/usage_benchmark.py [--records 1000000] [--lines 10000] \\
-        [--processes 2]
+        [--processes 2] [--floor]
 
 Writes (once, reused on later runs) an Asterisk Master.csv of calls (loguniqueid on) and a
 generic CSV of SMS read through a saved column mapping, 60/40, with a few percent of
@@ -13,6 +13,8 @@ tiers, tariff, COPY, control totals) from an empty record table, and prints reco
 peak RSS, machine CPU per record and each batch's control totals. Target (issue 8): 50,000
 records/s end to end with flat memory. --processes N lets N worker processes take the chunks in
 any order, as Celery workers do. --profile writes a cProfile of the run to usage_benchmark.prof.
+--floor then times PostgreSQL alone COPYing the same rows from a file: the ceiling this machine
+and database set, whatever the Python does.
 """
 
 from __future__ import annotations
@@ -371,6 +373,12 @@ def main() -> None:
         "--processes", type=int, default=1, help="Worker processes taking chunks (as Celery would)."
     )
     parser.add_argument("--keep", action="store_true", help="Keep earlier records (dedup run).")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="Then time PostgreSQL alone: the loaded rows written out and COPYed back in by the "
+        "server, one stream (needs a superuser: the server reads and writes the file).",
+    )
     options = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database.")
@@ -387,6 +395,8 @@ def main() -> None:
     if not options.keep:
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE billing_usagerecord")
+            # tier counters follow the records (kept, a second run would start at cheaper tiers)
+            cursor.execute("TRUNCATE billing_usagecounter")
             cursor.execute(
                 "UPDATE billing_allowancegrant SET used = 0 WHERE source_key LIKE 'bench:%%'"
             )
@@ -451,6 +461,29 @@ def main() -> None:
         )
     verdict = "meets" if rate >= TARGET else "MISSES"
     print(f"{verdict} the target of {TARGET:,} records/s")
+    if options.floor:
+        database_floor(received)
+
+
+def database_floor(received: int) -> None:
+    """PostgreSQL's own share: the same rows COPYed from a file by the server, with no Python
+    in the way (the records table's indexes, partitions and column types as they are). What
+    one COPY stream does here bounds what the whole pipeline can."""
+    from billing.usage.imports import COLUMNS
+
+    columns = ", ".join(COLUMNS)
+    path = "/tmp/usage-bench-floor.tsv"
+    with connection.cursor() as cursor:
+        cursor.execute(f"COPY (SELECT {columns} FROM billing_usagerecord) TO '{path}'")
+        cursor.execute("TRUNCATE billing_usagerecord")
+        started = time.perf_counter()
+        cursor.execute(f"COPY billing_usagerecord ({columns}) FROM '{path}'")
+        elapsed = time.perf_counter() - started
+        cursor.execute(f"COPY (SELECT 1) TO '{path}'")  # the file, emptied
+    print(
+        f"PostgreSQL alone, one COPY stream of the same {received:,} rows: {elapsed:.1f} s, "
+        f"{received / elapsed:,.0f} rows/s"
+    )
 
 
 if __name__ == "__main__":

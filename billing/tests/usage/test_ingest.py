@@ -24,6 +24,7 @@ from billing.tests.usage.conftest import (
     stamp,
     write,
 )
+from billing.usage.lines import trace_json
 from billing.usage.models import UsageBatch, UsageRecord
 from billing.usage.services import (
     usage_batch_ingest_file,
@@ -194,6 +195,7 @@ def test_a_row_with_a_nul_byte_tab_or_backslash_is_kept_not_a_failed_load(line, 
     assert reject.reject_reason == "malformed_number"
     assert "\ufffd" in reject.raw
     assert "\t23\\" in reject.raw
+    assert reject.calling_number == "074\ufffd001\t23\\"
 
 
 def test_a_quoted_field_with_line_breaks_is_one_row_even_at_a_chunk_boundary(
@@ -714,3 +716,15 @@ def test_a_duration_beyond_its_column_is_a_malformed_row_not_a_failed_load(line,
         UsageRecord.objects.filter(status="rejected").values_list("reject_detail", flat=True)
     )
     assert details == ["billsec '1e400' is not a number", "duration '99999999999' is out of range"]
+
+
+def test_a_trace_that_is_a_shared_tariff_summary_is_written_as_the_trace_it_is():
+    # given: the engine's summary, shared by like calls, alone and with another step
+    summary = {"subject": "bench", "cost": "0.1000", "usage_rated": 60_000_000_000}
+    # when
+    first = trace_json({"steps": [{"tariff": summary}]})
+    again = trace_json({"steps": [{"tariff": summary}]})
+    with_tiers = trace_json({"steps": [{"tariff": summary}, {"tiers": [], "period_used": "2"}]})
+    # then
+    assert json.loads(first) == json.loads(again) == {"steps": [{"tariff": summary}]}
+    assert json.loads(with_tiers)["steps"][1] == {"tiers": [], "period_used": "2"}

@@ -126,6 +126,17 @@ def grant_holders(subscriber_ids: Iterable[int], since: datetime) -> set[tuple[i
     ids = sorted(set(subscriber_ids))
     if not ids:
         return set()
+    if connection.vendor == "postgresql":
+        # one array parameter: thousands of IN placeholders cost more to build than the query
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT subscriber_id, service "
+                f'FROM "{AllowanceGrant._meta.db_table}" '
+                "WHERE subscriber_id = ANY(%s::bigint[]) AND quantity > used "
+                "AND NOT (valid_until IS NOT NULL AND valid_until <= %s)",
+                ["{" + ",".join(map(str, ids)) + "}", since],
+            )
+            return {(subscriber, service) for subscriber, service in cursor.fetchall()}
     live = (
         AllowanceGrant.objects.filter(subscriber_id__in=ids, quantity__gt=F("used"))
         .exclude(valid_until__lte=since)
