@@ -111,6 +111,11 @@ class AllowanceGrant(TimeStampedModel):
         return self.LABELS.get(self.service, self.service)
 
 
+from billing.balances.models import (  # noqa: E402, F401
+    BalanceAdjustment,
+    Bucket,
+    LedgerEntry,
+)
 from billing.usage.models import (  # noqa: E402, F401  (registered under the "billing" app)
     UsageBatch,
     UsageBatchChunk,

@@ -16,11 +16,21 @@ class BillingPerm(StrEnum):
     MANAGE_TARIFFS = "billing.manage_tariffs"
     RERATE_USAGE = "billing.rerate_usage"
     VIEW_RECONCILIATION = "billing.view_reconciliation"
+    VIEW_BALANCES = "billing.view_balances"
+    ADJUST_BALANCES = "billing.adjust_balances"
+    APPROVE_ADJUSTMENTS = "billing.approve_adjustments"
 
 
 ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
-    Role.CSR: [BillingPerm.VIEW_USAGE],
-    Role.SUPERVISOR: [BillingPerm.VIEW_USAGE, BillingPerm.MANAGE_USAGE, BillingPerm.RERATE_USAGE],
+    Role.CSR: [BillingPerm.VIEW_USAGE, BillingPerm.VIEW_BALANCES, BillingPerm.ADJUST_BALANCES],
+    Role.SUPERVISOR: [
+        BillingPerm.VIEW_USAGE,
+        BillingPerm.MANAGE_USAGE,
+        BillingPerm.RERATE_USAGE,
+        BillingPerm.VIEW_BALANCES,
+        BillingPerm.ADJUST_BALANCES,
+        BillingPerm.APPROVE_ADJUSTMENTS,
+    ],
     Role.ADMIN: [
         BillingPerm.PUSH_USAGE,
         BillingPerm.VIEW_USAGE,
@@ -29,6 +39,9 @@ ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
         BillingPerm.MANAGE_TARIFFS,
         BillingPerm.RERATE_USAGE,
         BillingPerm.VIEW_RECONCILIATION,
+        BillingPerm.VIEW_BALANCES,
+        BillingPerm.ADJUST_BALANCES,
+        BillingPerm.APPROVE_ADJUSTMENTS,
     ],
 }
 

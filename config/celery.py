@@ -10,7 +10,7 @@ app = Celery("telecrm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Sub-packages with tasks of their own (autodiscovery looks only at each app's `tasks`).
-app.autodiscover_tasks(["billing.usage"])
+app.autodiscover_tasks(["billing.usage", "billing.balances"])
 
 # Periodic jobs; each entry names a thin task that calls one service.
 app.conf.beat_schedule = {
@@ -45,6 +45,10 @@ app.conf.beat_schedule = {
     "usage-partitions-ensure": {
         "task": "billing.usage.tasks.usage_partitions_ensure_task",
         "schedule": 24 * 3600.0,
+    },
+    "buckets-expire": {
+        "task": "billing.balances.tasks.buckets_expire_task",
+        "schedule": 60.0,
     },
     "msisdn-quarantines-end": {
         "task": "orders.tasks.msisdn_quarantines_end_task",

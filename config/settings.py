@@ -386,6 +386,15 @@ USAGE_KEEP_RAW_OF_RATED = env_bool("USAGE_KEEP_RAW_OF_RATED", False)
 # Days a back-office upload's stored copy is kept after its batch is done.
 USAGE_UPLOAD_RETENTION_DAYS = env_int("USAGE_UPLOAD_RETENTION_DAYS", 7, minimum=0)
 USAGE_CHUNK_SIZE = env_int("USAGE_CHUNK_SIZE", 20_000, minimum=100)
+
+# Balance adjustments larger than this (either way) wait for a supervisor's approval: money in
+# the bucket's currency (whole units), voice in seconds, messages, data in bytes.
+BALANCE_ADJUSTMENT_APPROVAL_LIMITS = {
+    "money": env_int("BALANCE_ADJUSTMENT_APPROVAL_LIMIT", 20, minimum=0),
+    "seconds": env_int("BALANCE_ADJUSTMENT_APPROVAL_LIMIT_SECONDS", 3600, minimum=0),
+    "messages": env_int("BALANCE_ADJUSTMENT_APPROVAL_LIMIT_MESSAGES", 100, minimum=0),
+    "bytes": env_int("BALANCE_ADJUSTMENT_APPROVAL_LIMIT_BYTES", 1_000_000_000, minimum=0),
+}
 # Seconds a start time may lie ahead of the clock before the record is refused.
 USAGE_FUTURE_TOLERANCE_SECONDS = 300
 # Dotted path of the callable that maps a line's plan to (tariff_version_id, engine, currency).

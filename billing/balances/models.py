@@ -1,0 +1,210 @@
+"""Buckets and their ledger (in the shape of TM Forum's prepay balance API, TMF654).
+
+A bucket holds money (a main or bonus balance) or units of a service (voice seconds, messages,
+data bytes) for one line, or for every line of an account. Its `balance` is the sum of its
+ledger entries: each change is one `LedgerEntry`, written in the same transaction as the
+balance, and never changed afterwards (on PostgreSQL a trigger refuses UPDATE and DELETE).
+`reserved` is what open charging sessions hold; what may still be spent is
+balance - reserved - lowest_balance, and the database refuses any row where that goes negative.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from common.models import TimeStampedModel
+
+
+def amount_field(**kwargs: Any) -> models.DecimalField[Any, Any]:
+    """Money at rating precision or units (bytes run to twelve digits and more), signed."""
+    return models.DecimalField(max_digits=22, decimal_places=4, **kwargs)
+
+
+class Bucket(TimeStampedModel):
+    class Unit(models.TextChoices):
+        MONEY = "money", "Money"
+        SECONDS = "seconds", "Voice seconds"
+        MESSAGES = "messages", "Messages"
+        BYTES = "bytes", "Data bytes"
+
+    class Kind(models.TextChoices):
+        MAIN = "main", "Main balance"
+        BONUS = "bonus", "Bonus"
+        ALLOWANCE = "allowance", "Allowance"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        EXPIRED = "expired", "Expired"
+
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        Status.ACTIVE: frozenset({Status.SUSPENDED, Status.EXPIRED}),
+        Status.SUSPENDED: frozenset({Status.ACTIVE, Status.EXPIRED}),
+        Status.EXPIRED: frozenset(),
+    }
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey("crm.Account", models.PROTECT, related_name="buckets")
+    # None: shared by every line of the account
+    subscriber = models.ForeignKey(
+        "crm.Subscriber", models.PROTECT, null=True, blank=True, related_name="buckets"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    unit = models.CharField(max_length=8, choices=Unit.choices)
+    currency = models.CharField(max_length=3, blank=True)  # money only
+    # what usage it pays for: "" any (money), else voice / sms / data; scope and zone as the
+    # plan allowance it came from (all, onnet, offnet, zone)
+    service = models.CharField(max_length=8, blank=True)
+    scope = models.CharField(max_length=8, default="all")
+    zone = models.CharField(max_length=40, blank=True)
+    priority = models.PositiveSmallIntegerField(default=100)  # lower is spent first
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    balance = amount_field(default=Decimal("0"))
+    reserved = amount_field(default=Decimal("0"))
+    lowest_balance = amount_field(default=Decimal("0"))
+    name = models.CharField(max_length=200)
+    # where it came from ("plan:ORD-…:3", "main:ACC-…"): opening the same bucket twice is a no-op
+    source_key = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=models.F("reserved") + models.F("lowest_balance")),
+                name="billing_bucket_never_overspent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reserved__gte=0, lowest_balance__lte=0),
+                name="billing_bucket_reserved_and_floor",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (models.Q(unit="money") & ~models.Q(currency=""))
+                    | (~models.Q(unit="money") & models.Q(currency=""))
+                ),
+                name="billing_bucket_currency_only_for_money",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gt=models.F("valid_from")),
+                name="billing_bucket_validity_order",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subscriber", "unit", "status"], name="billing_bucket_line"),
+            models.Index(
+                fields=["valid_until"],
+                condition=models.Q(status="active", valid_until__isnull=False),
+                name="billing_bucket_to_expire",
+            ),
+        ]
+        permissions = [
+            ("view_balances", "See balances, buckets and their ledger"),
+            ("adjust_balances", "Adjust balances and transfer between a customer's lines"),
+            ("approve_adjustments", "Approve balance adjustments above the limit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.balance} {self.unit_label}"
+
+    @property
+    def unit_label(self) -> str:
+        return self.currency if self.unit == self.Unit.MONEY else self.get_unit_display()
+
+    @property
+    def available(self) -> Decimal:
+        """What may still be spent: the balance less what sessions hold, down to the floor."""
+        return self.balance - self.reserved - self.lowest_balance
+
+
+class LedgerEntry(models.Model):
+    """One change of one bucket's balance. Written once; the bucket's balance is their sum."""
+
+    class Kind(models.TextChoices):
+        OPENING = "opening", "Opening"
+        TOP_UP = "top_up", "Top-up"
+        VOUCHER = "voucher", "Voucher"
+        USAGE = "usage", "Usage"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        TRANSFER = "transfer", "Transfer"
+        EXPIRY = "expiry", "Expiry"
+        REFUND = "refund", "Refund"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    bucket = models.ForeignKey(Bucket, models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = amount_field()  # signed: credits positive
+    unit = models.CharField(max_length=8, choices=Bucket.Unit.choices)
+    currency = models.CharField(max_length=3, blank=True)
+    balance_after = amount_field()
+    reference = models.CharField(max_length=120, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=200)
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(amount=0), name="billing_ledger_entry_moves_something"
+            ),
+        ]
+        indexes = [models.Index(fields=["bucket", "created_at"], name="billing_ledger_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount:+} {self.currency or self.unit}"
+
+
+class BalanceAdjustment(TimeStampedModel):
+    """A person's correction of a balance, with the reason. Above the approval limit it waits
+    for a supervisor (not the one who asked); the ledger entry is written when it is applied."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPLIED = "applied", "Applied"
+        REJECTED = "rejected", "Rejected"
+
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        Status.PENDING: frozenset({Status.APPLIED, Status.REJECTED}),
+        Status.APPLIED: frozenset(),
+        Status.REJECTED: frozenset(),
+    }
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    bucket = models.ForeignKey(Bucket, models.PROTECT, related_name="adjustments")
+    amount = amount_field()
+    reason = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=200, blank=True)
+    entry = models.OneToOneField(
+        LedgerEntry, models.PROTECT, null=True, blank=True, related_name="adjustment"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(amount=0), name="billing_adjustment_moves_something"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending"),
+                name="billing_adjustment_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+} on {self.bucket.name} ({self.get_status_display()})"

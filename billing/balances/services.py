@@ -1,0 +1,535 @@
+"""Every change of a balance: opening a bucket, posting to its ledger, adjusting, transferring
+and expiring. Nothing else writes buckets or ledger entries.
+
+`ledger_post` is the one door every credit and debit goes through (top-ups, vouchers, usage,
+adjustments, transfers, expiry). It changes the balance with one conditional UPDATE — the
+row is changed only if the bucket may take the amount — and writes the entry in the same
+transaction, so under any number of concurrent debits the balance never goes below its floor
+and always equals the sum of its entries. A repeated idempotency key returns the first entry
+and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from billing.balances.models import BalanceAdjustment, Bucket, LedgerEntry
+from common.actors import system_actor
+from common.audit import audit_record, changes_created
+from common.errors import ApplicationError, InvalidTransition
+from common.money import minor_units
+
+ZERO = Decimal("0")
+UNIT_SERVICES = {
+    Bucket.Unit.SECONDS: "voice",
+    Bucket.Unit.MESSAGES: "sms",
+    Bucket.Unit.BYTES: "data",
+}
+
+
+class BalanceRefused(ApplicationError):
+    """A debit the bucket cannot take; `code` says why (insufficient_balance, bucket_suspended,
+    bucket_expired, bucket_not_yet_valid)."""
+
+
+class IdempotencyConflict(ApplicationError):
+    code = "idempotency_key_reused"
+
+
+def _amount(value: Decimal | int | str, *, field: str = "amount") -> Decimal:
+    try:
+        amount = Decimal(value)
+    except (ArithmeticError, TypeError, ValueError):
+        raise ApplicationError(
+            f"{value!r} is not an amount.", fields={field: ["Enter a number."]}
+        ) from None
+    if not amount.is_finite():
+        raise ApplicationError("The amount must be a number.", fields={field: ["Not a number."]})
+    if amount != amount.quantize(Decimal("0.0001")):
+        raise ApplicationError(
+            "Amounts have at most 4 decimal places.", fields={field: ["At most 4 decimals."]}
+        )
+    return amount
+
+
+def _reason(reason: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ApplicationError("Say why.", fields={"reason": ["A reason is required."]})
+    return text[:200]
+
+
+def bucket_open(
+    *,
+    account: Any,
+    kind: str,
+    unit: str,
+    amount: Decimal | int | str,
+    name: str,
+    source_key: str,
+    actor: Any,
+    reason: str,
+    subscriber: Any = None,
+    currency: str = "",
+    service: str = "",
+    scope: str = "all",
+    zone: str = "",
+    priority: int = 100,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    lowest_balance: Decimal = ZERO,
+) -> Bucket:
+    """Open a bucket holding `amount` (its opening entry). Idempotent by `source_key`: what
+    opens buckets (an order, a voucher, a plan's period) names it after its origin, so running
+    it twice opens one bucket."""
+    opening = _amount(amount)
+    if opening < 0:
+        raise ApplicationError("A bucket opens with nothing or more.", fields={"amount": ["≥ 0"]})
+    if unit not in Bucket.Unit.values:
+        raise ApplicationError(f"Unknown unit {unit!r}.", fields={"unit": ["Unknown unit."]})
+    if kind not in Bucket.Kind.values:
+        raise ApplicationError(f"Unknown kind {kind!r}.", fields={"kind": ["Unknown kind."]})
+    if unit == Bucket.Unit.MONEY:
+        if currency != account.currency:
+            raise ApplicationError(
+                f"The account is in {account.currency}; a money bucket cannot be in {currency}.",
+                code="currency_mismatch",
+                fields={"currency": [f"Use {account.currency}."]},
+            )
+        service = ""
+    else:
+        currency = ""
+        service = service or UNIT_SERVICES[Bucket.Unit(unit)]
+    if subscriber is not None and subscriber.account_id != account.pk:
+        raise ApplicationError("That line is not on this account.", code="not_found")
+    start = valid_from or timezone.now()
+    if valid_until is not None and valid_until <= start:
+        raise ApplicationError(
+            "A bucket must end after it starts.", fields={"valid_until": ["After the start."]}
+        )
+    reason = _reason(reason)
+    with transaction.atomic():
+        bucket, created = Bucket.objects.get_or_create(
+            source_key=source_key,
+            defaults={
+                "account": account,
+                "subscriber": subscriber,
+                "kind": kind,
+                "unit": unit,
+                "currency": currency,
+                "service": service,
+                "scope": scope,
+                "zone": zone,
+                "priority": priority,
+                "valid_from": start,
+                "valid_until": valid_until,
+                "lowest_balance": lowest_balance,
+                "name": name[:200],
+            },
+        )
+        if created and opening:
+            ledger_post(
+                bucket=bucket,
+                amount=opening,
+                kind=LedgerEntry.Kind.OPENING,
+                actor=actor,
+                reason=reason,
+                reference=source_key,
+                idempotency_key=f"open:{source_key}",
+            )
+            bucket.refresh_from_db(fields=["balance"])
+    return bucket
+
+
+def ledger_post(
+    *,
+    bucket: Bucket,
+    amount: Decimal | int | str,
+    kind: str,
+    actor: Any,
+    reason: str,
+    reference: str = "",
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Credit (positive) or debit (negative) one bucket.
+
+    A debit is taken only from an active bucket inside its validity and only as far as its
+    floor (nothing below zero, or below the account's credit limit on a main balance); else
+    BalanceRefused with the reason's code, and nothing is written. Credits are taken by any
+    bucket that has not expired (a suspended bonus may still be refunded)."""
+    value = _amount(amount)
+    if value == 0:
+        raise ApplicationError("Nothing to post.", fields={"amount": ["Not zero."]})
+    reason = _reason(reason)
+    at = now or timezone.now()
+    if idempotency_key:
+        found = _entry_for_key(idempotency_key, bucket=bucket, amount=value, kind=kind)
+        if found is not None:
+            return found
+    try:
+        with transaction.atomic():
+            after = _balance_move(bucket, value, at=at)
+            if after is None:
+                raise _refusal(bucket.pk, value, at=at)
+            return _entry_write(
+                bucket,
+                value,
+                balance_after=after,
+                kind=kind,
+                actor=actor,
+                reason=reason,
+                reference=reference,
+                idempotency_key=idempotency_key,
+                at=at,
+            )
+    except IntegrityError:
+        # the same key written by a concurrent request: its entry is the answer, ours rolled back
+        if idempotency_key:
+            found = _entry_for_key(idempotency_key, bucket=bucket, amount=value, kind=kind)
+            if found is not None:
+                return found
+        raise
+
+
+def _entry_write(
+    bucket: Bucket,
+    amount: Decimal,
+    *,
+    balance_after: Decimal,
+    kind: str,
+    actor: Any,
+    reason: str,
+    reference: str,
+    idempotency_key: str | None,
+    at: datetime,
+) -> LedgerEntry:
+    """The entry of a balance move made in the same transaction (the only writer of entries)."""
+    return LedgerEntry.objects.create(
+        bucket_id=bucket.pk,
+        kind=kind,
+        amount=amount,
+        unit=bucket.unit,
+        currency=bucket.currency,
+        balance_after=balance_after,
+        reference=reference[:120],
+        actor=actor,
+        reason=reason,
+        idempotency_key=idempotency_key or None,
+        created_at=at,
+    )
+
+
+def _entry_for_key(key: str, *, bucket: Bucket, amount: Decimal, kind: str) -> LedgerEntry | None:
+    entry = LedgerEntry.objects.filter(idempotency_key=key).first()
+    if entry is None:
+        return None
+    if (entry.bucket_id, entry.amount, entry.kind) != (bucket.pk, amount, kind):
+        raise IdempotencyConflict(
+            "This idempotency key was used for a different change.",
+            fields={"idempotency_key": ["Already used for another change."]},
+        )
+    return entry
+
+
+def _balance_move(bucket: Bucket, amount: Decimal, *, at: datetime) -> Decimal | None:
+    """Move the balance if the bucket may take it; the new balance, or None when refused. One
+    statement: the row lock it takes serialises concurrent posts to the bucket, and the
+    condition is checked against the row as it is then."""
+    if amount < 0:
+        allowed = (
+            "status = 'active' AND valid_from <= %s "
+            "AND (valid_until IS NULL OR valid_until > %s) "
+            "AND balance + %s >= reserved + lowest_balance"
+        )
+        params: list[Any] = [at, at, amount]
+    else:
+        allowed, params = "status <> 'expired'", []
+    if connection.vendor != "postgresql":
+        return _balance_move_in_python(bucket, amount, at=at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{Bucket._meta.db_table}" SET balance = balance + %s, updated_at = %s '
+            f"WHERE id = %s AND {allowed} RETURNING balance",
+            [amount, at, bucket.pk, *params],
+        )
+        row = cursor.fetchone()
+    return None if row is None else Decimal(row[0])
+
+
+def _balance_move_in_python(bucket: Bucket, amount: Decimal, *, at: datetime) -> Decimal | None:
+    """SQLite (the demo) adds decimals as floats, so the sum is worked out here; its writers
+    are serialised by the database lock, which this transaction holds from its first write."""
+    Bucket.objects.filter(pk=bucket.pk).update(updated_at=at)  # take the write lock first
+    row = Bucket.objects.get(pk=bucket.pk)
+    if row.status == Bucket.Status.EXPIRED:
+        return None
+    if amount < 0 and (
+        row.status != Bucket.Status.ACTIVE
+        or row.valid_from > at
+        or (row.valid_until is not None and row.valid_until <= at)
+        or row.balance + amount < row.reserved + row.lowest_balance
+    ):
+        return None
+    after: Decimal = row.balance + amount
+    Bucket.objects.filter(pk=bucket.pk).update(balance=after)
+    return after
+
+
+def _refusal(bucket_pk: int, amount: Decimal, *, at: datetime) -> ApplicationError:
+    bucket = Bucket.objects.filter(pk=bucket_pk).first()
+    if bucket is None:
+        return ApplicationError("No such bucket.", code="not_found")
+    if bucket.status == Bucket.Status.EXPIRED:
+        return BalanceRefused("This bucket has expired.", code="bucket_expired")
+    if bucket.status == Bucket.Status.SUSPENDED:
+        return BalanceRefused("This bucket is suspended.", code="bucket_suspended")
+    if bucket.valid_from > at:
+        return BalanceRefused("This bucket is not valid yet.", code="bucket_not_yet_valid")
+    if bucket.valid_until is not None and bucket.valid_until <= at:
+        return BalanceRefused("This bucket has expired.", code="bucket_expired")
+    return BalanceRefused(
+        f"Not enough balance: {bucket.available} {bucket.unit_label} available, {-amount} asked.",
+        code="insufficient_balance",
+    )
+
+
+# --- people's changes: adjustments and transfers -----------------------------------------------
+
+
+def adjustment_limit(bucket: Bucket) -> Decimal:
+    """Above this (either way) an adjustment waits for a supervisor: money in the bucket's
+    currency, units in the bucket's unit."""
+    limits = settings.BALANCE_ADJUSTMENT_APPROVAL_LIMITS
+    return Decimal(str(limits.get(bucket.unit, limits.get("money", "0"))))
+
+
+def balance_adjust(
+    *, bucket: Bucket, amount: Decimal | int | str, actor: Any, reason: str
+) -> BalanceAdjustment:
+    """A CSR's correction of a balance. Within the limit, or asked by someone who may approve,
+    it is applied at once; above it, it waits for a supervisor (`balance_adjustment_decide`).
+    Audited either way."""
+    value = _amount(amount)
+    if value == 0:
+        raise ApplicationError("Nothing to adjust.", fields={"amount": ["Not zero."]})
+    if bucket.unit == Bucket.Unit.MONEY:
+        places = minor_units(bucket.currency)
+        if value != value.quantize(Decimal(1).scaleb(-places)):
+            raise ApplicationError(
+                f"{bucket.currency} amounts have {places} decimal places.",
+                fields={"amount": [f"At most {places} decimals."]},
+            )
+    reason = _reason(reason)
+    needs_approval = abs(value) > adjustment_limit(bucket) and not actor.has_perm(
+        "billing.approve_adjustments"
+    )
+    with transaction.atomic():
+        adjustment = BalanceAdjustment.objects.create(
+            bucket=bucket, amount=value, reason=reason, requested_by=actor
+        )
+        audit_record(
+            actor=actor,
+            instance=adjustment,
+            action="requested" if needs_approval else "applied",
+            changes=changes_created({"amount": value, "bucket": bucket.name}),
+            reason=reason,
+        )
+        if not needs_approval:
+            _adjustment_apply(adjustment, actor=actor, reason=reason)
+    adjustment.refresh_from_db()
+    return adjustment
+
+
+def balance_adjustment_decide(
+    *, adjustment: BalanceAdjustment, approve: bool, actor: Any, reason: str
+) -> BalanceAdjustment:
+    """A supervisor approves (the entry is written) or rejects a waiting adjustment; never
+    their own request."""
+    reason = _reason(reason)
+    if not actor.has_perm("billing.approve_adjustments"):
+        raise ApplicationError("Your role may not approve adjustments.", code="permission_denied")
+    if adjustment.requested_by_id == actor.pk:
+        raise ApplicationError(
+            "Someone else must approve your own adjustment.", code="own_adjustment"
+        )
+    target = BalanceAdjustment.Status.APPLIED if approve else BalanceAdjustment.Status.REJECTED
+    with transaction.atomic():
+        locked = BalanceAdjustment.objects.select_for_update().get(pk=adjustment.pk)
+        if target not in BalanceAdjustment.TRANSITIONS[locked.status]:
+            raise InvalidTransition(f"This adjustment is already {locked.get_status_display()}.")
+        if approve:
+            _adjustment_apply(locked, actor=actor, reason=reason)
+        else:
+            BalanceAdjustment.objects.filter(pk=locked.pk).update(
+                status=target, decided_by=actor, decided_at=timezone.now(), decision_reason=reason
+            )
+        audit_record(
+            actor=actor,
+            instance=locked,
+            action="approved" if approve else "rejected",
+            changes={"status": [locked.status, target]},
+            reason=reason,
+        )
+    locked.refresh_from_db()
+    return locked
+
+
+def _adjustment_apply(adjustment: BalanceAdjustment, *, actor: Any, reason: str) -> None:
+    entry = ledger_post(
+        bucket=adjustment.bucket,
+        amount=adjustment.amount,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        actor=actor,
+        reason=adjustment.reason,
+        reference=f"adjustment {adjustment.public_id}",
+        idempotency_key=f"adjustment:{adjustment.public_id}",
+    )
+    BalanceAdjustment.objects.filter(pk=adjustment.pk).update(
+        status=BalanceAdjustment.Status.APPLIED,
+        entry=entry,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        decision_reason=reason if actor.pk != adjustment.requested_by_id else "",
+    )
+
+
+@dataclass(frozen=True)
+class Transfer:
+    debit: LedgerEntry
+    credit: LedgerEntry
+
+
+def balance_transfer(
+    *,
+    source: Bucket,
+    target: Bucket,
+    amount: Decimal | int | str,
+    actor: Any,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> Transfer:
+    """Move value between two buckets of one customer's lines, of the same unit (and currency):
+    a debit and a credit in one transaction, or neither."""
+    value = _amount(amount)
+    if value <= 0:
+        raise ApplicationError("Transfer a positive amount.", fields={"amount": ["> 0"]})
+    if source.pk == target.pk:
+        raise ApplicationError("Choose another bucket to transfer to.", fields={"target": ["≠"]})
+    if source.account.customer_id != target.account.customer_id:
+        raise ApplicationError("Both lines must belong to one customer.", code="not_found")
+    if (source.unit, source.currency) != (target.unit, target.currency):
+        raise ApplicationError(
+            f"Cannot move {source.unit_label} into {target.unit_label}.",
+            code="unit_mismatch",
+            fields={"target": ["Same unit and currency."]},
+        )
+    reason = _reason(reason)
+    key = idempotency_key or None
+    reference = f"transfer {source.public_id} → {target.public_id}"
+    with transaction.atomic():
+        # both rows in pk order: two opposite transfers at once cannot deadlock
+        list(
+            Bucket.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
+        )
+        debit = ledger_post(
+            bucket=source,
+            amount=-value,
+            kind=LedgerEntry.Kind.TRANSFER,
+            actor=actor,
+            reason=reason,
+            reference=reference,
+            idempotency_key=f"{key}:out" if key else None,
+        )
+        credit = ledger_post(
+            bucket=target,
+            amount=value,
+            kind=LedgerEntry.Kind.TRANSFER,
+            actor=actor,
+            reason=reason,
+            reference=reference,
+            idempotency_key=f"{key}:in" if key else None,
+        )
+    return Transfer(debit=debit, credit=credit)
+
+
+# --- scheduled: expiry -------------------------------------------------------------------------
+
+
+def buckets_expire(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Expire the buckets whose validity has ended: what is left is written off with an expiry
+    entry and the bucket becomes expired. A bucket with units held by an open session waits
+    until the session ends or its reservation expires. Re-runnable; returns how many expired."""
+    at = now or timezone.now()
+    actor = system_actor()
+    due = list(
+        Bucket.objects.filter(
+            status__in=[Bucket.Status.ACTIVE, Bucket.Status.SUSPENDED],
+            valid_until__lte=at,
+            reserved=0,
+        )
+        .order_by("valid_until", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = 0
+    for pk in due:
+        with transaction.atomic():
+            bucket = (
+                Bucket.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, reserved=0, valid_until__lte=at)
+                .exclude(status=Bucket.Status.EXPIRED)
+                .first()
+            )
+            if bucket is None:
+                continue
+            left = max(bucket.balance, ZERO)  # a debt on an expiring bucket stays owed
+            Bucket.objects.filter(pk=bucket.pk).update(
+                status=Bucket.Status.EXPIRED, balance=bucket.balance - left, updated_at=at
+            )
+            if left:
+                _entry_write(
+                    bucket,
+                    -left,
+                    balance_after=bucket.balance - left,
+                    kind=LedgerEntry.Kind.EXPIRY,
+                    actor=actor,
+                    reason="Validity ended",
+                    reference=f"valid until {bucket.valid_until:%Y-%m-%d %H:%M}",
+                    idempotency_key=f"expire:{bucket.public_id}",
+                    at=at,
+                )
+            expired += 1
+    return expired
+
+
+# --- the invariant -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    bucket_pk: int
+    public_id: str
+    balance: Decimal
+    entries_sum: Decimal
+
+
+def ledger_mismatches() -> list[LedgerMismatch]:
+    """Every bucket whose balance is not the sum of its entries (there should be none): one
+    grouped query over the whole ledger."""
+    rows = (
+        Bucket.objects.annotate(entries_sum=Sum("entries__amount", default=ZERO))
+        .exclude(balance=F("entries_sum"))
+        .values_list("pk", "public_id", "balance", "entries_sum")
+    )
+    return [
+        LedgerMismatch(pk, str(public_id), Decimal(balance), Decimal(total))
+        for pk, public_id, balance, total in rows
+    ]
