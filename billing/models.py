@@ -1,10 +1,9 @@
-"""Charges waiting for the bill and the allowances a line holds (usage and rating come later)."""
+"""The billing app's models: charges waiting for the bill here; balances, tariffs and usage in
+their sub-packages, registered under the "billing" app."""
 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
-from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -62,61 +61,12 @@ class Charge(TimeStampedModel):
         return f"{self.description}: {self.amount} {self.currency}"
 
 
-class AllowanceGrant(TimeStampedModel):
-    """Units a line may use before rating charges it: from its plan or an add-on."""
-
-    subscriber = models.ForeignKey(
-        "crm.Subscriber", models.CASCADE, related_name="allowance_grants"
-    )
-    service = models.CharField(max_length=8)
-    scope = models.CharField(max_length=8, default="all")
-    zone = models.CharField(max_length=40, blank=True)
-    quantity = models.DecimalField(max_digits=14, decimal_places=2)
-    used = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    valid_from = models.DateTimeField()
-    valid_until = models.DateTimeField(null=True, blank=True)
-    source_key = models.CharField(max_length=80, unique=True)
-    source_description = models.CharField(max_length=200)
-    granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(used__gte=0, quantity__gt=0),
-                name="billing_grant_quantities",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["subscriber", "service", "valid_until"], name="billing_grant_live")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} {self.service} ({self.source_description})"
-
-    UNITS: ClassVar[dict[str, str]] = {"voice": "min", "sms": "SMS", "data": "MB"}
-    LABELS: ClassVar[dict[str, str]] = {"voice": "Voice", "sms": "SMS", "data": "Data"}
-
-    @property
-    def remaining(self) -> Decimal:
-        return max(self.quantity - self.used, Decimal("0"))
-
-    @property
-    def unit(self) -> str:
-        return self.UNITS.get(self.service, self.service)
-
-    @property
-    def service_label(self) -> str:
-        return self.LABELS.get(self.service, self.service)
-
-
-from billing.balances.models import (  # noqa: E402, F401
+from billing.balances.models import (  # noqa: E402, F401  (registered under the "billing" app)
     BalanceAdjustment,
     Bucket,
     LedgerEntry,
 )
-from billing.usage.models import (  # noqa: E402, F401  (registered under the "billing" app)
+from billing.usage.models import (  # noqa: E402, F401
     UsageBatch,
     UsageBatchChunk,
     UsageCounter,

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing.models import AllowanceGrant, Charge
+from billing.balances.models import Bucket
+from billing.models import Charge
 from crm.models import Subscriber
 
 
-def allowances_live_for(subscriber: Subscriber) -> QuerySet[AllowanceGrant]:
-    """The line's allowances in force now, soonest to end first."""
-    now = timezone.now()
+def _allowances_live(now: datetime) -> QuerySet[Bucket]:
     return (
-        AllowanceGrant.objects.filter(subscriber=subscriber, valid_from__lte=now)
+        Bucket.objects.filter(
+            kind=Bucket.Kind.ALLOWANCE, status=Bucket.Status.ACTIVE, valid_from__lte=now
+        )
         .exclude(valid_until__lte=now)
         .order_by("valid_until", "service", "pk")
     )
+
+
+def allowances_live_for(subscriber: Subscriber) -> QuerySet[Bucket]:
+    """The line's allowance buckets in force now, soonest to end first."""
+    return _allowances_live(timezone.now()).filter(subscriber=subscriber)
 
 
 def charges_pending_for(subscriber: Subscriber) -> QuerySet[Charge]:
@@ -25,15 +33,10 @@ def charges_pending_for(subscriber: Subscriber) -> QuerySet[Charge]:
     )
 
 
-def allowances_live_by_line(subscriber_pks: list[int]) -> dict[int, list[AllowanceGrant]]:
-    """The allowances in force now of many lines in one query, by line pk."""
-    now = timezone.now()
-    found: dict[int, list[AllowanceGrant]] = {pk: [] for pk in subscriber_pks}
-    grants = (
-        AllowanceGrant.objects.filter(subscriber_id__in=subscriber_pks, valid_from__lte=now)
-        .exclude(valid_until__lte=now)
-        .order_by("valid_until", "service", "pk")
-    )
-    for grant in grants:
-        found[grant.subscriber_id].append(grant)
+def allowances_live_by_line(subscriber_pks: list[int]) -> dict[int, list[Bucket]]:
+    """The allowance buckets in force now of many lines in one query, by line pk."""
+    found: dict[int, list[Bucket]] = {pk: [] for pk in subscriber_pks}
+    for bucket in _allowances_live(timezone.now()).filter(subscriber_id__in=subscriber_pks):
+        assert bucket.subscriber_id is not None
+        found[bucket.subscriber_id].append(bucket)
     return found

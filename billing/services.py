@@ -13,10 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from billing.models import AllowanceGrant, Charge
-from common.errors import CurrencyMismatch
+from billing.balances.models import Bucket
+from billing.balances.services import bucket_open, buckets_end
+from billing.models import Charge
+from common.errors import ApplicationError, CurrencyMismatch
 from common.money import Money
 from crm.models import Account, Subscriber, User
 
@@ -69,7 +70,14 @@ def charge_post(
         return Charge.objects.get(source_key=source_key)
 
 
-@transaction.atomic
+# the unit a plan allowance's quantity is counted in, and how many of the bucket's units make one
+ALLOWANCE_UNITS: dict[str, tuple[str, Decimal]] = {
+    "voice": (Bucket.Unit.SECONDS, Decimal(60)),  # minutes
+    "sms": (Bucket.Unit.MESSAGES, Decimal(1)),
+    "data": (Bucket.Unit.BYTES, Decimal(1_000_000)),  # MB
+}
+
+
 def allowance_grant(
     *,
     subscriber: Subscriber,
@@ -82,34 +90,42 @@ def allowance_grant(
     scope: str = "all",
     zone: str = "",
     valid_from: datetime | None = None,
-) -> AllowanceGrant:
-    """Give a line units it may use before rating charges it (from its plan or an add-on);
-    granting the same `source_key` again returns the grant already made."""
-    grant, _ = AllowanceGrant.objects.get_or_create(
+) -> Bucket:
+    """Give a line units it may use before rating charges it (from its plan or an add-on): an
+    allowance bucket of minutes, messages or MB, held as seconds, messages or bytes. Granting
+    the same `source_key` again returns the bucket already opened."""
+    if service not in ALLOWANCE_UNITS:
+        raise ApplicationError(f"No allowance for {service!r}.", fields={"service": ["Unknown."]})
+    unit, factor = ALLOWANCE_UNITS[service]
+    return bucket_open(
+        account=subscriber.account,
+        subscriber=subscriber,
+        kind=Bucket.Kind.ALLOWANCE,
+        unit=unit,
+        service=service,
+        scope=scope,
+        zone=zone,
+        amount=quantity * factor,
+        name=description,
         source_key=source_key,
-        defaults={
-            "subscriber": subscriber,
-            "service": service,
-            "scope": scope,
-            "zone": zone,
-            "quantity": quantity,
-            "valid_from": valid_from or timezone.now(),
-            "valid_until": valid_until,
-            "source_description": description[:200],
-            "granted_by": actor,
-        },
+        actor=actor,
+        reason=description,
+        valid_from=valid_from,
+        valid_until=valid_until,
     )
-    return grant
 
 
-@transaction.atomic
 def allowances_end(
     *, subscriber: Subscriber, actor: User, source_prefix: str = "", at: datetime | None = None
 ) -> int:
     """End the line's live allowances now (all, or those whose source starts with
-    `source_prefix`, e.g. "plan:" when the plan changes); returns how many ended."""
-    now = at or timezone.now()
-    live = AllowanceGrant.objects.filter(subscriber=subscriber).exclude(valid_until__lte=now)
-    if source_prefix:
-        live = live.filter(source_key__startswith=source_prefix)
-    return live.update(valid_until=now, updated_at=now)
+    `source_prefix`, e.g. "plan:" when the plan changes); what was left of them is written off.
+    Returns how many ended."""
+    return buckets_end(
+        subscriber=subscriber,
+        kind=Bucket.Kind.ALLOWANCE,
+        source_prefix=source_prefix,
+        actor=actor,
+        reason="Allowance ended with its plan or add-on",
+        at=at,
+    )

@@ -4,14 +4,14 @@ plan's current period, as if its orders had granted them. Set-based and idempote
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from billing.models import AllowanceGrant
-from common.bulk import rows_write
+from billing.balances.models import Bucket
+from billing.balances.services import BucketOpening, buckets_open_bulk
+from billing.services import ALLOWANCE_UNITS
 from crm.models import Subscriber, User
 from orders.catalog.models import Allowance
 from orders.proration import fee_period_containing
@@ -24,7 +24,6 @@ def demo_lines_allowances_ensure(actor: User, *, msisdn_prefix: str) -> int:
     for the period that contains today; lines that already hold plan allowances are left as
     they are. Returns how many lines got allowances."""
     today = timezone.localdate()
-    now = timezone.now()
     allowances: dict[int, list[Allowance]] = {}
     for allowance in Allowance.objects.filter(plan__isnull=False).order_by("pk"):
         assert allowance.plan_id is not None
@@ -37,14 +36,13 @@ def demo_lines_allowances_ensure(actor: User, *, msisdn_prefix: str) -> int:
         )
         .filter(
             ~Exists(
-                AllowanceGrant.objects.filter(
-                    subscriber=OuterRef("pk"), source_key__startswith="plan:"
-                )
+                Bucket.objects.filter(subscriber=OuterRef("pk"), source_key__startswith="plan:")
             )
         )
         .order_by("pk")
         .values_list(
             "pk",
+            "account_id",
             "plan_id",
             "plan__recurring_period",
             "plan__name",
@@ -53,60 +51,44 @@ def demo_lines_allowances_ensure(actor: User, *, msisdn_prefix: str) -> int:
         )
     )
     done = 0
-    rows: list[tuple[Any, ...]] = []
+    openings: list[BucketOpening] = []
     with transaction.atomic():
-        for pk, plan_id, period_kind, plan_name, started_on, cycle_day in lines.iterator(
-            chunk_size=CHUNK
-        ):
+        for (
+            pk,
+            account_pk,
+            plan_id,
+            period_kind,
+            plan_name,
+            started_on,
+            cycle_day,
+        ) in lines.iterator(chunk_size=CHUNK):
             period = fee_period_containing(
                 today, period=period_kind, bill_cycle_day=cycle_day, started_on=started_on
             )
             start = timezone.make_aware(datetime.combine(period.start, time.min))
             end = timezone.make_aware(datetime.combine(period.end, time.min))
             for allowance in allowances.get(plan_id, []):
-                rows.append(
-                    (
-                        now,
-                        now,
-                        pk,
-                        allowance.service,
-                        allowance.scope,
-                        allowance.zone,
-                        allowance.quantity,
-                        0,
-                        start,
-                        end,
-                        f"plan:demo:{pk}:{allowance.pk}",
-                        f"{plan_name} (demo data)",
-                        actor.pk,
+                unit, factor = ALLOWANCE_UNITS[allowance.service]
+                openings.append(
+                    BucketOpening(
+                        subscriber_id=pk,
+                        account_id=account_pk,
+                        kind=Bucket.Kind.ALLOWANCE,
+                        unit=unit,
+                        amount=allowance.quantity * factor,
+                        name=f"{plan_name} (demo data)",
+                        source_key=f"plan:demo:{pk}:{allowance.pk}",
+                        valid_from=start,
+                        valid_until=end,
+                        service=allowance.service,
+                        scope=allowance.scope,
+                        zone=allowance.zone,
                     )
                 )
             done += 1
-            if len(rows) >= CHUNK:
-                _write(rows)
-                rows = []
-        if rows:
-            _write(rows)
+            if len(openings) >= CHUNK:
+                buckets_open_bulk(openings, actor=actor, reason="Plan allowances (demo data)")
+                openings = []
+        if openings:
+            buckets_open_bulk(openings, actor=actor, reason="Plan allowances (demo data)")
     return done
-
-
-def _write(rows: list[tuple[Any, ...]]) -> None:
-    rows_write(
-        AllowanceGrant,
-        [
-            "created_at",
-            "updated_at",
-            "subscriber_id",
-            "service",
-            "scope",
-            "zone",
-            "quantity",
-            "used",
-            "valid_from",
-            "valid_until",
-            "source_key",
-            "source_description",
-            "granted_by_id",
-        ],
-        rows,
-    )

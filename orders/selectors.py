@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from billing.models import AllowanceGrant
+from billing.balances.models import Bucket
 from billing.selectors import allowances_live_by_line
 from crm.models import Subscriber
 from crm.selectors import customer_qs_for
@@ -58,7 +58,7 @@ class LineHoldings:
     """What a line holds now: its add-ons (with expiry) and its allowances (with what is left)."""
 
     addons: list[SubscriberAddOn] = field(default_factory=list)
-    allowances: list[AllowanceGrant] = field(default_factory=list)
+    allowances: list[Bucket] = field(default_factory=list)
 
 
 def line_holdings(lines: list[Subscriber]) -> dict[int, LineHoldings]:

@@ -11,7 +11,7 @@ balance - reserved - lowest_balance, and the database refuses any row where that
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -67,6 +67,7 @@ class Bucket(TimeStampedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     valid_from = models.DateTimeField(default=timezone.now)
     valid_until = models.DateTimeField(null=True, blank=True)
+    opening_amount = amount_field(default=Decimal("0"))  # what it was opened with
     balance = amount_field(default=Decimal("0"))
     reserved = amount_field(default=Decimal("0"))
     lowest_balance = amount_field(default=Decimal("0"))
@@ -93,7 +94,7 @@ class Bucket(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=models.Q(valid_until__isnull=True)
-                | models.Q(valid_until__gt=models.F("valid_from")),
+                | models.Q(valid_until__gte=models.F("valid_from")),
                 name="billing_bucket_validity_order",
             ),
         ]
@@ -117,6 +118,44 @@ class Bucket(TimeStampedModel):
     @property
     def unit_label(self) -> str:
         return self.currency if self.unit == self.Unit.MONEY else self.get_unit_display()
+
+    # Allowances are counted by people (and by file rating, tiers and the itemised usage) in
+    # minutes, messages and MB; a bucket holds seconds, messages and bytes.
+    COUNTED_IN: ClassVar[dict[str, tuple[Decimal, str]]] = {
+        Unit.SECONDS: (Decimal(60), "min"),
+        Unit.MESSAGES: (Decimal(1), "SMS"),
+        Unit.BYTES: (Decimal(1_000_000), "MB"),
+    }
+    SERVICE_LABELS: ClassVar[dict[str, str]] = {"voice": "Voice", "sms": "SMS", "data": "Data"}
+
+    @property
+    def counted_unit(self) -> str:
+        """The unit people count this bucket in: min, SMS, MB, or the currency."""
+        counted = self.COUNTED_IN.get(self.unit)
+        return counted[1] if counted else self.currency
+
+    def _counted(self, amount: Decimal) -> Decimal:
+        counted = self.COUNTED_IN.get(self.unit)
+        value = amount / counted[0] if counted else amount
+        return value.quantize(Decimal("0.01"), ROUND_DOWN)
+
+    @property
+    def quantity(self) -> Decimal:
+        """What it was opened with, counted in `counted_unit`."""
+        return self._counted(self.opening_amount)
+
+    @property
+    def remaining(self) -> Decimal:
+        """What is left, counted in `counted_unit` (never below zero)."""
+        return self._counted(max(self.balance, Decimal("0")))
+
+    @property
+    def used(self) -> Decimal:
+        return max(self.quantity - self.remaining, Decimal("0"))
+
+    @property
+    def service_label(self) -> str:
+        return self.SERVICE_LABELS.get(self.service, self.get_kind_display())
 
     @property
     def available(self) -> Decimal:

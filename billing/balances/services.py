@@ -11,6 +11,8 @@ and changes nothing.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -24,6 +26,7 @@ from django.utils import timezone
 from billing.balances.models import BalanceAdjustment, Bucket, LedgerEntry
 from common.actors import system_actor
 from common.audit import audit_record, changes_created
+from common.bulk import rows_write
 from common.errors import ApplicationError, InvalidTransition
 from common.money import minor_units
 
@@ -132,6 +135,7 @@ def bucket_open(
                 "valid_from": start,
                 "valid_until": valid_until,
                 "lowest_balance": lowest_balance,
+                "opening_amount": opening,
                 "name": name[:200],
             },
         )
@@ -147,6 +151,85 @@ def bucket_open(
             )
             bucket.refresh_from_db(fields=["balance"])
     return bucket
+
+
+@dataclass(frozen=True)
+class BucketOpening:
+    """One bucket for `buckets_open_bulk`: a line's allowance or bonus opened with `amount`."""
+
+    subscriber_id: int
+    account_id: int
+    kind: str
+    unit: str
+    amount: Decimal
+    name: str
+    source_key: str
+    valid_from: datetime
+    valid_until: datetime | None
+    service: str = ""
+    scope: str = "all"
+    zone: str = ""
+    currency: str = ""
+    priority: int = 100
+
+
+def buckets_open_bulk(openings: Iterable[BucketOpening], *, actor: Any, reason: str) -> int:
+    """Open many buckets at once (demo data, migrations of whole bases): COPY on PostgreSQL,
+    each with its opening entry, as `bucket_open` would. Source keys already open are an error
+    here (the caller picks the lines without them). Returns how many were opened."""
+    reason = _reason(reason)
+    now = timezone.now()
+    opened = 0
+    batch: list[BucketOpening] = []
+    with transaction.atomic():
+        for opening in openings:
+            batch.append(opening)
+            if len(batch) >= 5000:
+                opened += _buckets_write(batch, actor=actor, reason=reason, now=now)
+                batch = []
+        if batch:
+            opened += _buckets_write(batch, actor=actor, reason=reason, now=now)
+    return opened
+
+
+def _buckets_write(batch: list[BucketOpening], *, actor: Any, reason: str, now: datetime) -> int:
+    rows_write(
+        Bucket,
+        [
+            "created_at", "updated_at", "public_id", "account_id", "subscriber_id", "kind",
+            "unit", "currency", "service", "scope", "zone", "priority", "status", "valid_from",
+            "valid_until", "opening_amount", "balance", "reserved", "lowest_balance", "name",
+            "source_key",
+        ],
+        (
+            (
+                now, now, uuid.uuid4(), o.account_id, o.subscriber_id, o.kind, o.unit,
+                o.currency, o.service, o.scope, o.zone, o.priority, Bucket.Status.ACTIVE,
+                o.valid_from, o.valid_until, o.amount, o.amount, ZERO, ZERO, o.name[:200],
+                o.source_key,
+            )
+            for o in batch
+        ),
+    )  # fmt: skip
+    opened = Bucket.objects.filter(source_key__in=[o.source_key for o in batch]).values_list(
+        "pk", "source_key", "unit", "currency", "opening_amount"
+    )
+    rows_write(
+        LedgerEntry,
+        [
+            "public_id", "bucket_id", "kind", "amount", "unit", "currency", "balance_after",
+            "reference", "actor_id", "reason", "idempotency_key", "created_at",
+        ],
+        (
+            (
+                uuid.uuid4(), pk, LedgerEntry.Kind.OPENING, amount, unit, currency, amount,
+                key[:120], actor.pk, reason, f"open:{key}", now,
+            )
+            for pk, key, unit, currency, amount in opened
+            if amount
+        ),
+    )  # fmt: skip
+    return len(batch)
 
 
 def ledger_post(
@@ -299,6 +382,56 @@ def _refusal(bucket_pk: int, amount: Decimal, *, at: datetime) -> ApplicationErr
     return BalanceRefused(
         f"Not enough balance: {bucket.available} {bucket.unit_label} available, {-amount} asked.",
         code="insufficient_balance",
+    )
+
+
+def usage_draws_post(
+    draws: dict[int, Decimal], *, actor: Any, reason: str, reference: str, at: datetime
+) -> None:
+    """Debit many buckets for usage already rated against them (file rating of a chunk): one
+    UPDATE for all the buckets and one entry each, in the caller's transaction. The caller
+    holds the buckets' row locks and drew no more than each had available, so the database's
+    never-overspent check holding here is the proof, not a decision."""
+    items = sorted((pk, amount) for pk, amount in draws.items() if amount)
+    if not items:
+        return
+    moved: list[tuple[int, Decimal, str, str, Decimal]] = []  # pk, amount, unit, currency, after
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{Bucket._meta.db_table}" b SET balance = b.balance - v.amount, '
+                "updated_at = %s FROM unnest(%s::bigint[], %s::numeric[]) AS v(pk, amount) "
+                "WHERE b.id = v.pk RETURNING b.id, v.amount, b.unit, b.currency, b.balance",
+                [
+                    at,
+                    "{" + ",".join(str(pk) for pk, _ in items) + "}",
+                    "{" + ",".join(str(amount) for _, amount in items) + "}",
+                ],
+            )
+            moved = [
+                (pk, Decimal(amount), unit, currency, Decimal(after))
+                for pk, amount, unit, currency, after in cursor.fetchall()
+            ]
+    else:
+        for pk, amount in items:
+            bucket = Bucket.objects.get(pk=pk)
+            after = bucket.balance - amount
+            Bucket.objects.filter(pk=pk).update(balance=after, updated_at=at)
+            moved.append((pk, amount, bucket.unit, bucket.currency, after))
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            bucket_id=pk,
+            kind=LedgerEntry.Kind.USAGE,
+            amount=-amount,
+            unit=unit,
+            currency=currency,
+            balance_after=after,
+            reference=reference[:120],
+            actor=actor,
+            reason=reason[:200],
+            created_at=at,
+        )
+        for pk, amount, unit, currency, after in moved
     )
 
 
@@ -490,24 +623,66 @@ def buckets_expire(*, now: datetime | None = None, limit: int = 1000) -> int:
             )
             if bucket is None:
                 continue
-            left = max(bucket.balance, ZERO)  # a debt on an expiring bucket stays owed
-            Bucket.objects.filter(pk=bucket.pk).update(
-                status=Bucket.Status.EXPIRED, balance=bucket.balance - left, updated_at=at
-            )
-            if left:
-                _entry_write(
-                    bucket,
-                    -left,
-                    balance_after=bucket.balance - left,
-                    kind=LedgerEntry.Kind.EXPIRY,
-                    actor=actor,
-                    reason="Validity ended",
-                    reference=f"valid until {bucket.valid_until:%Y-%m-%d %H:%M}",
-                    idempotency_key=f"expire:{bucket.public_id}",
-                    at=at,
-                )
+            _bucket_close(bucket, actor=actor, reason="Validity ended", at=at, until=None)
             expired += 1
     return expired
+
+
+def buckets_end(
+    *,
+    subscriber: Any,
+    actor: Any,
+    reason: str,
+    kind: str | None = None,
+    source_prefix: str = "",
+    at: datetime | None = None,
+) -> int:
+    """End a line's live buckets now (of one kind, or from sources starting with
+    `source_prefix`): what is left is written off and each becomes expired; one not started yet
+    ends before it starts. Returns how many ended."""
+    now = at or timezone.now()
+    reason = _reason(reason)
+    live = Bucket.objects.filter(subscriber=subscriber).exclude(status=Bucket.Status.EXPIRED)
+    live = live.exclude(valid_until__lte=now)
+    if kind:
+        live = live.filter(kind=kind)
+    if source_prefix:
+        live = live.filter(source_key__startswith=source_prefix)
+    ended = 0
+    with transaction.atomic():
+        for bucket in live.select_for_update().order_by("pk"):
+            _bucket_close(bucket, actor=actor, reason=reason, at=now, until=now)
+            ended += 1
+    return ended
+
+
+def _bucket_close(
+    bucket: Bucket, *, actor: Any, reason: str, at: datetime, until: datetime | None
+) -> None:
+    """Expire a locked bucket: what is left is written off (a debt stays owed), and its
+    validity ends at `until` when given."""
+    left = max(bucket.balance, ZERO)
+    changes: dict[str, Any] = {
+        "status": Bucket.Status.EXPIRED,
+        "balance": bucket.balance - left,
+        "updated_at": at,
+    }
+    if until is not None:
+        changes["valid_until"] = until
+        changes["valid_from"] = min(bucket.valid_from, until)
+    Bucket.objects.filter(pk=bucket.pk).update(**changes)
+    if left:
+        _entry_write(
+            bucket,
+            -left,
+            balance_after=bucket.balance - left,
+            kind=LedgerEntry.Kind.EXPIRY,
+            actor=actor,
+            reason=reason,
+            reference=f"valid until {(until or bucket.valid_until or at):%Y-%m-%d %H:%M}",
+            idempotency_key=f"expire:{bucket.public_id}",
+            at=at,
+        )
 
 
 # --- the invariant -----------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing.models import AllowanceGrant, Charge
+from billing.balances.models import Bucket
+from billing.models import Charge
 from billing.selectors import allowances_live_for
 from billing.services import allowance_grant, allowances_end, charge_post
 from common.errors import CurrencyMismatch
@@ -92,7 +93,8 @@ def test_allowances_are_granted_once_and_ended_together(csr):
             actor=csr,
             valid_until=later,
         )
-    assert AllowanceGrant.objects.count() == 2
+    assert Bucket.objects.count() == 2
+    assert sorted(b.balance for b in Bucket.objects.all()) == [Decimal("1024000000")] * 2
     # when the plan's allowances end (a plan change), then all of them (a termination)
     assert allowances_end(subscriber=line, actor=csr, source_prefix="plan:") == 1
     assert [grant.source_key for grant in allowances_live_for(line)] == ["addon:7:1"]

@@ -397,7 +397,12 @@ def _chunk_load_once(
     )
     _tally(bound, tally, context)
     records_write(bound, batch_id=batch.pk, created_at=now)
-    line_rating.grants_consume({pk: used for pk, used in outcome.grants_used.items() if used})
+    line_rating.grants_consume(
+        grants,
+        outcome.grants_used,
+        reference=f"usage batch {batch.pk}" + (f" chunk {chunk.number}" if chunk else ""),
+        at=now,
+    )
     line_rating.tier_counters_add(outcome.tier_units)
     _batch_count(batch, tally)
     if chunk is not None:

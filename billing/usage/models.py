@@ -306,8 +306,9 @@ class UsageRecord(models.Model):
     payment_type = models.CharField(max_length=8, blank=True, help_text="prepaid or postpaid")
     charge_amount = money_field(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
+    # the allowance bucket it drew on first (the name is from before allowances were buckets)
     allowance_grant = models.ForeignKey(
-        "billing.AllowanceGrant",
+        "billing.Bucket",
         models.DO_NOTHING,
         db_constraint=False,
         db_index=False,

@@ -450,7 +450,9 @@ def _recycle_rows(
         }
         fields.setdefault("reject_reason", record.get("reject_reason", ""))
         UsageRecord.objects.filter(pk=row.pk, started_at=row.started_at).update(**fields)
-    line_rating.grants_consume({pk: used for pk, used in outcome.grants_used.items() if used})
+    line_rating.grants_consume(
+        grants, outcome.grants_used, reference=f"usage batch {batch.pk} recycled", at=now
+    )
     _recount_after_recycle(batch)
     return counts
 

@@ -79,19 +79,15 @@ class AllowanceHeldSerializer(serializers.Serializer):
     zone = serializers.CharField()
     quantity = serializers.DecimalField(max_digits=14, decimal_places=2)
     used = serializers.DecimalField(max_digits=14, decimal_places=2)
-    remaining = serializers.SerializerMethodField()
+    remaining = serializers.DecimalField(max_digits=14, decimal_places=2)
     valid_from = serializers.DateTimeField()
     valid_until = serializers.DateTimeField(allow_null=True)
     origin = serializers.CharField(
-        source="source_description", help_text="The plan or add-on (and order) it came from."
+        source="name", help_text="The plan or add-on (and order) it came from."
     )
 
     class Meta:
         ref_name = "SubscriberAllowance"
-
-    @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
-    def get_remaining(self, grant: Any) -> str:
-        return f"{max(grant.quantity - grant.used, 0):.2f}"
 
 
 class SubscriberDetailOutputSerializer(SubscriberFieldsSerializer):

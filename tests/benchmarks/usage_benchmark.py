@@ -44,7 +44,8 @@ django.setup()
 from django.conf import settings
 from django.db import connection
 
-from billing.models import AllowanceGrant
+from billing.balances.models import Bucket
+from billing.balances.services import BucketOpening, buckets_open_bulk
 from billing.rating.plan import (
     SECOND,
     Destination,
@@ -55,6 +56,7 @@ from billing.rating.plan import (
     RatingProfile,
     TariffPlan,
 )
+from billing.services import ALLOWANCE_UNITS
 from billing.usage.lines import Tariff
 from billing.usage.services import usage_batch_ingest_file, usage_mapping_save
 from common.actors import system_actor
@@ -208,6 +210,7 @@ def lines_load(count: int) -> list[str]:
     have = Subscriber.objects.filter(msisdn__startswith="+4474005").count()
     if have >= count:
         return numbers
+    balances_truncate()
     Subscriber.objects.filter(msisdn__startswith="+4474005").delete()
     Account.objects.filter(number__startswith="BENCH-").delete()
     Customer.objects.filter(number__startswith="BENCH-").delete()
@@ -225,7 +228,7 @@ def lines_load(count: int) -> list[str]:
         )
         for i, c in enumerate(customers)
     )
-    subscribers = Subscriber.objects.bulk_create(
+    Subscriber.objects.bulk_create(
         Subscriber(
             account=a,
             msisdn=numbers[i],
@@ -236,22 +239,41 @@ def lines_load(count: int) -> list[str]:
         )
         for i, a in enumerate(accounts)
     )
-    start = datetime.now(UTC) - timedelta(days=40)
-    AllowanceGrant.objects.bulk_create(
-        AllowanceGrant(
-            subscriber=s,
-            service=service,
-            quantity=Decimal(quantity),
-            valid_from=start,
-            valid_until=start + timedelta(days=60),
-            source_key=f"bench:{s.pk}:{service}",
-            source_description="Bench bundle",
-        )
-        for i, s in enumerate(subscribers)
-        if i % 3 == 0
-        for service, quantity in (("voice", "100"), ("sms", "50"))
-    )
     return numbers
+
+
+def allowances_open() -> int:
+    """A third of the lines get voice and SMS allowance buckets (opened afresh each run, with
+    their opening entries: the ledger is append-only, so a run starts from new buckets)."""
+    start = datetime.now(UTC) - timedelta(days=40)
+    lines = Subscriber.objects.filter(msisdn__startswith="+4474005").order_by("pk")
+    return buckets_open_bulk(
+        (
+            BucketOpening(
+                subscriber_id=pk,
+                account_id=account_pk,
+                kind=Bucket.Kind.ALLOWANCE,
+                unit=ALLOWANCE_UNITS[service][0],
+                amount=Decimal(quantity) * ALLOWANCE_UNITS[service][1],
+                name="Bench bundle",
+                source_key=f"bench:{pk}:{service}",
+                valid_from=start,
+                valid_until=start + timedelta(days=60),
+                service=service,
+            )
+            for i, (pk, account_pk) in enumerate(lines.values_list("pk", "account_id"))
+            if i % 3 == 0
+            for service, quantity in (("voice", "100"), ("sms", "50"))
+        ),
+        actor=system_actor(),
+        reason="Bench bundle",
+    )
+
+
+def balances_truncate() -> None:
+    """Empty the benchmark database's balances (TRUNCATE: its ledger refuses row deletes)."""
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE billing_ledgerentry, billing_balanceadjustment, billing_bucket")
 
 
 def files_write(records: int, numbers: list[str]) -> tuple[Path, Path]:
@@ -397,11 +419,10 @@ def main() -> None:
             cursor.execute("TRUNCATE billing_usagerecord")
             # tier counters follow the records (kept, a second run would start at cheaper tiers)
             cursor.execute("TRUNCATE billing_usagecounter")
-            cursor.execute(
-                "UPDATE billing_allowancegrant SET used = 0 WHERE source_key LIKE 'bench:%%'"
-            )
             cursor.execute("DELETE FROM billing_usagebatchchunk")
             cursor.execute("DELETE FROM billing_usagebatch WHERE source_name LIKE 'bench-%%'")
+        balances_truncate()
+        allowances_open()
     rss_before = peak_rss_mb()
     actor = system_actor()
     with connection.cursor() as cursor:

@@ -222,3 +222,33 @@ def sms_tiers(plan: Any, *, first: int, first_price: str, then_price: str) -> No
     ChargingTier.objects.create(
         plan=plan, service="sms", from_quantity=first, unit_price_amount=Decimal(then_price)
     )
+
+
+def grant_allowance(
+    *,
+    subscriber: Any,
+    service: str,
+    quantity: Decimal,
+    source_key: str,
+    source_description: str = "Bundle",
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    scope: str = "all",
+    zone: str = "",
+) -> Any:
+    """An allowance bucket for a line, opened through the service orders use."""
+    from billing.services import allowance_grant
+    from common.actors import system_actor
+
+    return allowance_grant(
+        subscriber=subscriber,
+        service=service,
+        quantity=quantity,
+        source_key=source_key,
+        description=source_description,
+        actor=system_actor(),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        scope=scope,
+        zone=zone,
+    )

@@ -9,8 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections
 
-from billing.models import AllowanceGrant
-from billing.tests.usage.conftest import at, sms_record, sms_tiers
+from billing.tests.usage.conftest import at, grant_allowance, sms_record, sms_tiers
 from billing.usage.models import UsageRecord
 from billing.usage.services import usage_batch_ingest_records
 
@@ -45,7 +44,7 @@ def test_concurrent_chunks_never_over_consume_an_allowance(customer, plan, admin
     from crm.tests.factories import SubscriberFactory
 
     line = SubscriberFactory(account__customer=customer, msisdn="+447400123456", plan=plan)
-    grant = AllowanceGrant.objects.create(
+    grant = grant_allowance(
         subscriber=line,
         service="voice",
         quantity=Decimal("1"),

@@ -12,13 +12,15 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from billing.models import AllowanceGrant
+from billing.balances.models import LedgerEntry
+from billing.balances.services import ledger_mismatches
 from billing.tests.usage.conftest import (
     PerUnitEngine,
     asterisk_row,
     at,
     csv_text,
     freeswitch_row,
+    grant_allowance,
     sms_record,
     sms_tiers,
     stamp,
@@ -254,7 +256,7 @@ def test_allowances_are_drawn_first_zone_then_net_then_all_soonest_expiring_firs
 ):
     # given: 2 minutes in a plan allowance ending later, 1 minute in one ending sooner
     start = at(days_ago=10)
-    late = AllowanceGrant.objects.create(
+    late = grant_allowance(
         subscriber=line,
         service="voice",
         quantity=Decimal("2"),
@@ -263,7 +265,7 @@ def test_allowances_are_drawn_first_zone_then_net_then_all_soonest_expiring_firs
         source_key="plan:late",
         source_description="x",
     )
-    soon = AllowanceGrant.objects.create(
+    soon = grant_allowance(
         subscriber=line,
         service="voice",
         quantity=Decimal("1"),
@@ -272,7 +274,7 @@ def test_allowances_are_drawn_first_zone_then_net_then_all_soonest_expiring_firs
         source_key="addon:soon",
         source_description="x",
     )
-    off_net = AllowanceGrant.objects.create(
+    off_net = grant_allowance(
         subscriber=line,
         service="voice",
         scope="off_net",
@@ -305,13 +307,23 @@ def test_allowances_are_drawn_first_zone_then_net_then_all_soonest_expiring_firs
     for grant, used in ((off_net, "1.00"), (soon, "1.00"), (late, "2.00")):
         grant.refresh_from_db()
         assert grant.used == Decimal(used)
+    # each bucket drawn on got one usage entry for the chunk, in seconds, by the system actor
+    usage = LedgerEntry.objects.filter(kind="usage").order_by("bucket_id")
+    assert [(e.bucket_id, e.amount, e.unit) for e in usage] == sorted(
+        [(late.pk, Decimal("-120"), "seconds"), (soon.pk, Decimal("-60"), "seconds"),
+         (off_net.pk, Decimal("-60"), "seconds")]
+    )  # fmt: skip
+    assert {(e.actor.email, e.reference) for e in usage} == {
+        ("system@telecrm.invalid", f"usage batch {batch.pk} chunk 0")
+    }
+    assert ledger_mismatches() == []
     assert_totals_add_up(batch)
 
 
 def test_a_roaming_record_draws_only_on_its_zone(line, actor):
     # given
     start = at(days_ago=10)
-    home = AllowanceGrant.objects.create(
+    home = grant_allowance(
         subscriber=line,
         service="sms",
         quantity=Decimal("10"),
@@ -320,7 +332,7 @@ def test_a_roaming_record_draws_only_on_its_zone(line, actor):
         source_key="plan:sms",
         source_description="x",
     )
-    eu = AllowanceGrant.objects.create(
+    eu = grant_allowance(
         subscriber=line,
         service="sms",
         scope="zone",
@@ -405,7 +417,7 @@ def test_tier_counters_hold_what_each_line_was_charged_in_the_period(line, plan,
 
 def test_a_record_already_loaded_by_another_batch_draws_no_allowance_twice(line, actor, tmp_path):
     # given: 3 minutes of allowance, and a 1-minute call already loaded
-    grant = AllowanceGrant.objects.create(
+    grant = grant_allowance(
         subscriber=line, service="voice", quantity=Decimal("3"), valid_from=at(days_ago=9),
         source_key="plan:dup", source_description="Bundle",
     )  # fmt: skip

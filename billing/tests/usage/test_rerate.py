@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from billing.models import AllowanceGrant, Charge
-from billing.tests.usage.conftest import Call, PerUnitEngine, Priced
+from billing.balances.services import ledger_post
+from billing.models import Charge
+from billing.tests.usage.conftest import Call, PerUnitEngine, Priced, grant_allowance
 from billing.tests.usage.records import record
 from billing.usage.lines import Tariff
 from billing.usage.models import UsageRecord
@@ -213,10 +214,11 @@ def test_allowance_grants_are_not_drawn_again(line: Any, supervisor: Any) -> Non
     # given: a grant with minutes left, and a call that was charged beyond it
     from billing.tests.usage.conftest import at as days_ago
 
-    grant = AllowanceGrant.objects.create(
-        subscriber=line, service="voice", quantity=Decimal("10"), used=Decimal("5"),
-        valid_from=days_ago(400), source_key="plan:test", source_description="Plan",
+    grant = grant_allowance(
+        subscriber=line, service="voice", quantity=Decimal("10"), valid_from=days_ago(400),
+        source_key="plan:test", source_description="Plan",
     )  # fmt: skip
+    ledger_post(bucket=grant, amount=-300, kind="usage", actor=supervisor, reason="5 minutes")
     record(line, started_at=at(2), seconds=60, charge="0.1000")
     # when
     rerate_commit(run=_preview(line, supervisor), actor=supervisor, reason="Checked")

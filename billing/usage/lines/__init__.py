@@ -5,12 +5,15 @@ Rating order, per record of a guided line:
 
 1. Zero charge: a terminating record, an unanswered call, an undelivered message (kept, rated
    at zero, status rated).
-2. Allowances (`billing.AllowanceGrant`) of the line for the service, valid at the record's
-   time: zone-scoped grants first (a roaming record draws only on grants of its roaming zone),
-   then on-net / off-net grants matching the destination, then "all"; within one rank the grant
-   expiring soonest first. International, premium-rate and short-code destinations never draw
-   on allowances. The grants of the lines in a chunk are locked (SELECT … FOR UPDATE, pk
-   order) for the chunk's transaction, so concurrent chunks never over-consume.
+2. Allowances: the line's active allowance buckets (`billing.Bucket`, kind allowance) for the
+   service, valid at the record's time: zone-scoped ones first (a roaming record draws only on
+   its roaming zone's), then on-net / off-net ones matching the destination, then "all"; within
+   one rank the one expiring soonest first. International, premium-rate and short-code
+   destinations never draw on allowances. The buckets of the lines in a chunk are locked
+   (SELECT … FOR UPDATE, pk order) for the chunk's transaction, so concurrent chunks never
+   over-consume; what a chunk drew is debited with one ledger entry per bucket
+   (`billing.balances.services.usage_draws_post`). Buckets hold seconds and bytes; rating
+   counts minutes and MB (what is left rounded down, so a draw never exceeds the bucket).
 3. The plan's charging tiers (`orders.catalog.ChargingTier`), priced by the line's cumulative
    charged units in its bill period (units beyond allowances: minutes, messages, MB), kept in
    `billing.UsageCounter` and read under the line's advisory lock (`lines_lock`).

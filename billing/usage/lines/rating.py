@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
-from billing.models import AllowanceGrant
+from billing.balances.models import Bucket
+from billing.balances.services import usage_draws_post
 from billing.periods import bill_period_containing
 from billing.usage.lines.guiding import Line
 from billing.usage.lines.tariffs import (
@@ -26,6 +27,7 @@ from billing.usage.lines.tariffs import (
     tariff_trace,
 )
 from billing.usage.parsers import Record
+from common.actors import system_actor
 from common.models import DecimalSum
 from orders.catalog.models import ChargingTier
 
@@ -87,6 +89,7 @@ class GrantState:
     remaining: Decimal
     valid_from: datetime
     valid_until: datetime | None
+    factor: Decimal = Decimal(1)  # the bucket's units per counted unit (60 s a minute...)
     used: Decimal = ZERO
 
     def sort_key(self, rank: int) -> tuple[int, datetime, int]:
@@ -120,30 +123,36 @@ def lines_lock(subscriber_ids: Iterable[int]) -> None:
 
 
 def grant_holders(subscriber_ids: Iterable[int], since: datetime) -> set[tuple[int, str]]:
-    """(line, service) pairs with an allowance grant valid at or after `since` that still has
-    units: the usage that must be rated under the lines' locks. Read without locking: a grant
-    made at this very moment counts from the next chunk on, as if this one had come first."""
+    """(line, service) pairs with a live allowance bucket valid at or after `since` that still
+    has units: the usage that must be rated under the lines' locks. Read without locking: a
+    bucket opened at this very moment counts from the next chunk on, as if this one had come
+    first."""
     ids = sorted(set(subscriber_ids))
     if not ids:
         return set()
+    # one array parameter: thousands of IN placeholders cost more to build than the query
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT DISTINCT subscriber_id, service FROM "{Bucket._meta.db_table}" '
+            f"WHERE subscriber_id IN (SELECT value FROM {_ids_table()}) "
+            "AND kind = 'allowance' AND status = 'active' "
+            "AND balance > reserved AND (valid_until IS NULL OR valid_until > %s)",
+            [_ids_param(ids), since],
+        )
+        return {(subscriber, service) for subscriber, service in cursor.fetchall()}
+
+
+def _ids_table() -> str:
+    """A set of ids passed as one parameter (`_ids_param`): an array on PostgreSQL, a JSON
+    array on SQLite."""
     if connection.vendor == "postgresql":
-        # one array parameter: thousands of IN placeholders cost more to build than the query
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT DISTINCT subscriber_id, service "
-                f'FROM "{AllowanceGrant._meta.db_table}" '
-                "WHERE subscriber_id = ANY(%s::bigint[]) AND quantity > used "
-                "AND NOT (valid_until IS NOT NULL AND valid_until <= %s)",
-                ["{" + ",".join(map(str, ids)) + "}", since],
-            )
-            return {(subscriber, service) for subscriber, service in cursor.fetchall()}
-    live = (
-        AllowanceGrant.objects.filter(subscriber_id__in=ids, quantity__gt=F("used"))
-        .exclude(valid_until__lte=since)
-        .values_list("subscriber_id", "service")
-        .distinct()
-    )
-    return set(live)
+        return "unnest(%s::bigint[]) AS ids(value)"
+    return "json_each(%s)"
+
+
+def _ids_param(ids: Sequence[int]) -> str:
+    text = ",".join(map(str, ids))
+    return "{" + text + "}" if connection.vendor == "postgresql" else "[" + text + "]"
 
 
 def needs_lock(record: Record, line: Line, holders: set[tuple[int, str]]) -> bool:
@@ -158,33 +167,39 @@ def needs_lock(record: Record, line: Line, holders: set[tuple[int, str]]) -> boo
 
 
 def grants_lock(subscriber_ids: Iterable[int], since: datetime) -> list[GrantState]:
-    """The allowance grants of these lines still valid at or after `since`, locked for the
-    chunk's transaction in pk order (so two chunks lock the same lines in the same order)."""
+    """The live allowance buckets of these lines still valid at or after `since`, locked for
+    the chunk's transaction in pk order (so two chunks lock the same lines in the same order).
+    What each has left is counted in minutes, messages or MB, rounded down: a draw can never
+    take more than the bucket holds."""
     ids = sorted(set(subscriber_ids))
     if not ids:
         return []
     rows: list[tuple[Any, ...]]
     if connection.vendor != "postgresql":
         # SQLite (the demo): the ORM converts its stored text into Decimals and aware times.
-        rows = list(
-            AllowanceGrant.objects.filter(subscriber_id__in=ids)
+        live = (
+            Bucket.objects.filter(
+                subscriber_id__in=ids, kind=Bucket.Kind.ALLOWANCE, status=Bucket.Status.ACTIVE
+            )
             .exclude(valid_until__lte=since)
             .order_by("id")
-            .values_list(
-                "id", "subscriber_id", "service", "scope", "zone", "quantity", "used",
-                "valid_from", "valid_until",
-            )
-        )  # fmt: skip
+        )
+        rows = [
+            (b.pk, b.subscriber_id, b.service, b.scope, b.zone, b.unit, b.available,
+             b.valid_from, b.valid_until)
+            for b in live
+        ]  # fmt: skip
     else:
-        table = AllowanceGrant._meta.db_table
         with connection.cursor() as cursor:
-            # times as epoch microseconds: thousands of grants per chunk share a few distinct
+            # times as epoch microseconds: thousands of buckets per chunk share a few distinct
             # values, and the driver's time zone loader costs more than the rating per row
             cursor.execute(
-                "SELECT id, subscriber_id, service, scope, zone, quantity, used, "
+                "SELECT id, subscriber_id, service, scope, zone, unit, "
+                "balance - reserved - lowest_balance, "
                 "(extract(epoch FROM valid_from) * 1000000)::bigint, "
                 "(extract(epoch FROM valid_until) * 1000000)::bigint "
-                f'FROM "{table}" WHERE subscriber_id = ANY(%s::bigint[]) '
+                f'FROM "{Bucket._meta.db_table}" WHERE subscriber_id = ANY(%s::bigint[]) '
+                "AND kind = 'allowance' AND status = 'active' "
                 "AND (valid_until IS NULL OR valid_until > %s) ORDER BY id FOR UPDATE",
                 ["{" + ",".join(map(str, ids)) + "}", since],
             )
@@ -195,32 +210,25 @@ def grants_lock(subscriber_ids: Iterable[int], since: datetime) -> list[GrantSta
                     if stamp not in times:
                         times[stamp] = _EPOCH + timedelta(microseconds=stamp)
                 rows.append((*head, times[start], times[until]))
-    return [
-        GrantState(pk, sid, service, scope, zone, max(quantity - used, ZERO), start, until)
-        for pk, sid, service, scope, zone, quantity, used, start, until in rows
-    ]
+    states = []
+    for pk, sid, service, scope, zone, unit, available, start, until in rows:
+        factor = Bucket.COUNTED_IN[unit][0]
+        left = (max(Decimal(available), ZERO) / factor).quantize(CENT, ROUND_DOWN)
+        states.append(GrantState(pk, sid, service, scope, zone, left, start, until, factor))
+    return states
 
 
-def grants_consume(used: dict[int, Decimal]) -> None:
-    """One UPDATE for every grant a chunk drew on."""
-    if not used:
-        return
-    items = sorted(used.items())
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "UPDATE billing_allowancegrant g SET used = g.used + v.units, updated_at = now() "
-                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(pk, units) WHERE g.id = v.pk",
-                [
-                    "{" + ",".join(str(pk) for pk, _ in items) + "}",
-                    "{" + ",".join(str(units) for _, units in items) + "}",
-                ],
-            )
-        else:
-            cursor.executemany(
-                "UPDATE billing_allowancegrant SET used = used + %s WHERE id = %s",
-                [(str(units), pk) for pk, units in items],
-            )
+def grants_consume(
+    grants: Sequence[GrantState], used: dict[int, Decimal], *, reference: str, at: datetime
+) -> None:
+    """Debit what a chunk drew on each allowance bucket (counted units back into the bucket's
+    seconds, messages or bytes), with one ledger entry per bucket, in the chunk's transaction."""
+    factors = {grant.pk: grant.factor for grant in grants}
+    draws = {pk: units * factors[pk] for pk, units in used.items() if units}
+    if draws:
+        usage_draws_post(
+            draws, actor=system_actor(), reason="Usage rated", reference=reference, at=at
+        )
 
 
 @cache

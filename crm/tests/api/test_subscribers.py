@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from billing.models import AllowanceGrant, Charge
+from billing.balances.models import Bucket
+from billing.balances.services import ledger_post
+from billing.models import Charge
 from billing.services import allowance_grant
 from crm.models import Customer, Subscriber, SubscriberEvent
 from crm.tests.api.conftest import error, invalid, matrix
@@ -335,7 +337,8 @@ def test_subscriber_detail_shows_the_plan_add_ons_and_allowances_the_line_holds(
         order=order_addon_create(actor=csr, channel="console", subscriber=line, addon=pack),
         actor=csr,
     )
-    AllowanceGrant.objects.filter(subscriber=line, service="data").update(used=Decimal("1024.5"))
+    data = Bucket.objects.get(subscriber=line, service="data")
+    ledger_post(bucket=data, amount=-1_024_500_000, kind="usage", actor=csr, reason="Data")
     SubscriberAddOn.objects.create(
         subscriber=line,
         addon=AddOnFactory(code="old-booster"),
@@ -642,7 +645,10 @@ def test_terminate_ends_everything_the_line_holds_and_credits_its_unused_days(
     # allowances and add-ons end now
     grant.refresh_from_db()
     assert grant.valid_until == APRIL_16
-    assert not AllowanceGrant.objects.filter(subscriber=line, valid_until__gt=APRIL_16).exists()
+    assert not Bucket.objects.filter(subscriber=line, valid_until__gt=APRIL_16).exists()
+    assert set(Bucket.objects.filter(subscriber=line).values_list("status", "balance")) == {
+        ("expired", Decimal("0"))
+    }
     assert list(SubscriberAddOn.objects.filter(subscriber=line).values_list("expires_at")) == [
         (APRIL_16,)
     ]

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.models import AllowanceGrant
+from billing.balances.models import Bucket
+from billing.balances.services import ledger_post
 from common.roles import permissions_from_names
 from crm.models import Address, Interaction, KycDocument
 from crm.services import account_update
@@ -250,9 +251,8 @@ def test_line_row_shows_plan_add_ons_and_what_is_left_of_allowances(csr_client, 
         addons=[booster],
     )
     line = order_place(order=order, actor=csr).subscriber
-    AllowanceGrant.objects.filter(subscriber=line, quantity=Decimal("10240")).update(
-        used=Decimal("1024")
-    )
+    data = Bucket.objects.get(subscriber=line, opening_amount=Decimal("10240000000"))
+    ledger_post(bucket=data, amount=-1024 * 1_000_000, kind="usage", actor=csr, reason="Data")
     # when
     html = csr_client.get(_url(customer)).content.decode()
     # then

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from billing.models import AllowanceGrant
+from billing.balances.models import Bucket
+from billing.balances.services import ledger_mismatches
 from crm.management.demo import demo_load
 from crm.models import Customer, Subscriber, User
 from crm.tests.factories import PartnerFactory
@@ -92,26 +93,25 @@ def test_demo_customers_kyc_status_follows_their_documents(db):
 def test_each_live_demo_line_holds_its_plans_allowances_and_its_history_reads_true(db):
     # when
     demo_load(customers=60)
-    grants = AllowanceGrant.objects.count()
+    grants = Bucket.objects.count()
     demo_load(customers=60)
     # then every active or suspended line holds each allowance of its plan, once
-    assert AllowanceGrant.objects.count() == grants
+    assert Bucket.objects.count() == grants
+    assert ledger_mismatches() == []
     now = timezone.now()
     for line in Subscriber.objects.filter(status__in=("active", "suspended")).select_related(
         "plan"
     ):
         held = sorted(
             (grant.service, grant.scope, grant.quantity)
-            for grant in AllowanceGrant.objects.filter(subscriber=line, valid_until__gt=now)
+            for grant in Bucket.objects.filter(subscriber=line, valid_until__gt=now)
         )
         assert held == sorted(
             (a.service, a.scope, a.quantity) for a in line.plan.allowances.all()
         ), line
         assert line.plan_started_on == line.created_at.date()
     # a line that is not live holds nothing, and a suspended or terminated line was active first
-    assert not AllowanceGrant.objects.filter(
-        subscriber__status__in=("terminated", "pending")
-    ).exists()
+    assert not Bucket.objects.filter(subscriber__status__in=("terminated", "pending")).exists()
     for line in Subscriber.objects.filter(status__in=("suspended", "terminated")):
         history = list(
             line.events.order_by("created_at", "pk").values_list("old_status", "new_status")

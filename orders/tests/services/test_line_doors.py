@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from billing.models import AllowanceGrant, Charge
+from billing.balances.models import Bucket
+from billing.models import Charge
 from billing.services import allowance_grant
 from common.actors import system_actor
 from common.errors import InvalidTransition
@@ -157,7 +158,7 @@ def _effects(line: Subscriber) -> dict[str, Any]:
         ),
         "number": Msisdn.objects.get(number=line.msisdn).status,
         "sim": SimCard.objects.get(iccid=line.iccid).status,
-        "live allowances": AllowanceGrant.objects.filter(subscriber=line)
+        "live allowances": Bucket.objects.filter(subscriber=line, status="active")
         .exclude(valid_until__lte=now)
         .count(),
         "live add-ons": SubscriberAddOn.objects.filter(subscriber=line, expires_at__gt=now).count(),

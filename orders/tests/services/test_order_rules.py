@@ -12,7 +12,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from billing.models import AllowanceGrant, Charge
+from billing.balances.models import Bucket
+from billing.models import Charge
 from common.errors import ApplicationError, CurrencyMismatch
 from common.money import Money
 from crm.models import Subscriber
@@ -328,7 +329,7 @@ def test_an_add_on_quoted_for_an_active_line_fails_once_the_line_is_suspended(cs
         f"Order {order.number} no longer applies: {line.msisdn_display} is suspended."
     )
     assert not SubscriberAddOn.objects.filter(subscriber=line).exists()
-    assert not AllowanceGrant.objects.filter(subscriber=line).exists()
+    assert not Bucket.objects.filter(subscriber=line).exists()
     assert not Charge.objects.exists()
 
 
@@ -355,7 +356,7 @@ def test_a_plan_change_waiting_for_the_period_end_never_reaches_a_terminated_lin
     assert (completed, waiting.status) == (0, "cancelled")
     line.refresh_from_db()
     assert (line.status, line.plan) == ("terminated", plan)
-    assert not AllowanceGrant.objects.filter(subscriber=line, valid_until__gt=timezone.now())
+    assert not Bucket.objects.filter(subscriber=line, valid_until__gt=timezone.now())
 
 
 # --- one draft per quote form -------------------------------------------------------------------
@@ -483,5 +484,5 @@ def test_a_new_line_on_a_30_day_plan_starts_a_whole_period(csr, account):
     assert quote.proration == []
     line = order.subscriber
     assert line.plan_started_on == dt.date(2026, 4, 12)
-    grant = AllowanceGrant.objects.get(subscriber=line)
+    grant = Bucket.objects.get(subscriber=line)
     assert timezone.localtime(grant.valid_until).date() == dt.date(2026, 5, 12)

@@ -10,7 +10,8 @@ import pytest
 import time_machine
 from django.db import connection, connections
 
-from billing.models import AllowanceGrant, Charge
+from billing.balances.models import Bucket
+from billing.models import Charge
 from common.errors import ApplicationError, InvalidTransition
 from common.money import Money
 from crm.models import Subscriber
@@ -117,9 +118,10 @@ def test_new_connection_with_device_and_add_on_is_quoted_then_applied_once(csr, 
     assert SimCard.objects.get(pk=sim.pk).status == "assigned"
     assert DeviceItem.objects.get(serial="R-1").status == "sold"
     assert SubscriberAddOn.objects.get(subscriber=line).addon == booster
-    assert sorted(
-        AllowanceGrant.objects.filter(subscriber=line).values_list("quantity", flat=True)
-    ) == [Decimal("5120.00"), Decimal("102400.00")]
+    assert sorted(bucket.quantity for bucket in Bucket.objects.filter(subscriber=line)) == [
+        Decimal("5120.00"),
+        Decimal("102400.00"),
+    ]
     assert sorted(Charge.objects.filter(account=account).values_list("amount", flat=True)) == [
         Decimal("5.00"),
         Decimal("10.00"),
@@ -161,7 +163,7 @@ def test_upgrade_on_day_10_credits_and_debits_21_days(csr, account, plan_30, pla
         ("proration_credit", Decimal("-21.00")),
         ("proration_debit", Decimal("31.50")),
     ]
-    live = AllowanceGrant.objects.filter(subscriber=line, valid_until__gt=APRIL_10)
+    live = Bucket.objects.filter(subscriber=line, valid_until__gt=APRIL_10)
     assert [grant.quantity for grant in live] == [Decimal("102400.00")]
 
 
