@@ -395,44 +395,46 @@ def usage_draws_post(
     items = sorted((pk, amount) for pk, amount in draws.items() if amount)
     if not items:
         return
-    moved: list[tuple[int, Decimal, str, str, Decimal]] = []  # pk, amount, unit, currency, after
     if connection.vendor == "postgresql":
+        # the balances and their entries in one statement: a chunk may draw on thousands
         with connection.cursor() as cursor:
             cursor.execute(
+                "WITH moved AS ("
                 f'UPDATE "{Bucket._meta.db_table}" b SET balance = b.balance - v.amount, '
                 "updated_at = %s FROM unnest(%s::bigint[], %s::numeric[]) AS v(pk, amount) "
-                "WHERE b.id = v.pk RETURNING b.id, v.amount, b.unit, b.currency, b.balance",
+                "WHERE b.id = v.pk RETURNING b.id, v.amount, b.unit, b.currency, b.balance) "
+                f'INSERT INTO "{LedgerEntry._meta.db_table}" (public_id, bucket_id, kind, '
+                "amount, unit, currency, balance_after, reference, actor_id, reason, "
+                "idempotency_key, created_at) "
+                "SELECT gen_random_uuid(), id, %s, -amount, unit, currency, balance, %s, %s, "
+                "%s, NULL, %s FROM moved",
                 [
                     at,
                     "{" + ",".join(str(pk) for pk, _ in items) + "}",
                     "{" + ",".join(str(amount) for _, amount in items) + "}",
+                    LedgerEntry.Kind.USAGE,
+                    reference[:120],
+                    actor.pk,
+                    reason[:200],
+                    at,
                 ],
             )
-            moved = [
-                (pk, Decimal(amount), unit, currency, Decimal(after))
-                for pk, amount, unit, currency, after in cursor.fetchall()
-            ]
-    else:
-        for pk, amount in items:
-            bucket = Bucket.objects.get(pk=pk)
-            after = bucket.balance - amount
-            Bucket.objects.filter(pk=pk).update(balance=after, updated_at=at)
-            moved.append((pk, amount, bucket.unit, bucket.currency, after))
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(
-            bucket_id=pk,
-            kind=LedgerEntry.Kind.USAGE,
-            amount=-amount,
-            unit=unit,
-            currency=currency,
+        return
+    for pk, amount in items:
+        bucket = Bucket.objects.get(pk=pk)
+        after = bucket.balance - amount
+        Bucket.objects.filter(pk=pk).update(balance=after, updated_at=at)
+        _entry_write(
+            bucket,
+            -amount,
             balance_after=after,
-            reference=reference[:120],
+            kind=LedgerEntry.Kind.USAGE,
             actor=actor,
             reason=reason[:200],
-            created_at=at,
+            reference=reference,
+            idempotency_key=None,
+            at=at,
         )
-        for pk, amount, unit, currency, after in moved
-    )
 
 
 # --- people's changes: adjustments and transfers -----------------------------------------------

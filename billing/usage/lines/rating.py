@@ -134,7 +134,7 @@ def grant_holders(subscriber_ids: Iterable[int], since: datetime) -> set[tuple[i
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT DISTINCT subscriber_id, service FROM "{Bucket._meta.db_table}" '
-            f"WHERE subscriber_id IN (SELECT value FROM {_ids_table()}) "
+            f"WHERE {_ids_match('subscriber_id')} "
             "AND kind = 'allowance' AND status = 'active' "
             "AND balance > reserved AND (valid_until IS NULL OR valid_until > %s)",
             [_ids_param(ids), since],
@@ -142,12 +142,12 @@ def grant_holders(subscriber_ids: Iterable[int], since: datetime) -> set[tuple[i
         return {(subscriber, service) for subscriber, service in cursor.fetchall()}
 
 
-def _ids_table() -> str:
-    """A set of ids passed as one parameter (`_ids_param`): an array on PostgreSQL, a JSON
-    array on SQLite."""
+def _ids_match(column: str) -> str:
+    """`column` is one of a set of ids passed as one parameter (`_ids_param`): an array on
+    PostgreSQL (= ANY, which the planner turns into index probes), a JSON array on SQLite."""
     if connection.vendor == "postgresql":
-        return "unnest(%s::bigint[]) AS ids(value)"
-    return "json_each(%s)"
+        return f"{column} = ANY(%s::bigint[])"
+    return f"{column} IN (SELECT value FROM json_each(%s))"
 
 
 def _ids_param(ids: Sequence[int]) -> str:
