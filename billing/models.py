@@ -63,6 +63,7 @@ class Charge(TimeStampedModel):
 
 from billing.balances.models import (  # noqa: E402, F401  (registered under the "billing" app)
     BalanceAdjustment,
+    BalanceDebt,
     Bucket,
     LedgerEntry,
 )

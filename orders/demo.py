@@ -1,9 +1,11 @@
 """What the demo lines hold: each live line on a plan holds its plan's allowances for the
-plan's current period, as if its orders had granted them. Set-based and idempotent."""
+plan's current period, as if its orders had granted them, and each live prepaid line a main
+balance. Set-based and idempotent."""
 
 from __future__ import annotations
 
 from datetime import datetime, time
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -92,3 +94,37 @@ def demo_lines_allowances_ensure(actor: User, *, msisdn_prefix: str) -> int:
         if openings:
             buckets_open_bulk(openings, actor=actor, reason="Plan allowances (demo data)")
     return done
+
+
+def demo_lines_balances_ensure(actor: User, *, msisdn_prefix: str) -> int:
+    """Give every live prepaid demo line without one a main balance of a few pounds (its
+    opening top-up), so its usage is debited from something. Returns how many got one."""
+    lines = (
+        Subscriber.objects.filter(
+            msisdn__startswith=msisdn_prefix,
+            status__in=(Subscriber.Status.ACTIVE, Subscriber.Status.SUSPENDED),
+            account__payment_type="prepaid",
+        )
+        .filter(~Exists(Bucket.objects.filter(subscriber=OuterRef("pk"), kind="main")))
+        .order_by("pk")
+        .values_list("pk", "account_id", "account__currency", "created_at")
+    )
+    return buckets_open_bulk(
+        (
+            BucketOpening(
+                subscriber_id=pk,
+                account_id=account_pk,
+                kind=Bucket.Kind.MAIN,
+                unit=Bucket.Unit.MONEY,
+                currency=currency,
+                amount=Decimal(5 + pk % 16),
+                name="Main balance",
+                source_key=f"main:demo:{pk}",
+                valid_from=created,
+                valid_until=None,
+            )
+            for pk, account_pk, currency, created in lines.iterator(chunk_size=CHUNK)
+        ),
+        actor=actor,
+        reason="Opening top-up (demo data)",
+    )

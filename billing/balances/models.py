@@ -247,3 +247,47 @@ class BalanceAdjustment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.amount:+} on {self.bucket.name} ({self.get_status_display()})"
+
+
+class BalanceDebt(TimeStampedModel):
+    """Usage that already happened (rated from files) which the line's money buckets could not
+    cover: owed, never dropped. Settled by later top-ups."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        SETTLED = "settled", "Settled"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey("crm.Account", models.PROTECT, related_name="balance_debts")
+    subscriber = models.ForeignKey(
+        "crm.Subscriber", models.PROTECT, null=True, blank=True, related_name="balance_debts"
+    )
+    amount = amount_field()
+    currency = models.CharField(max_length=3)
+    settled_amount = amount_field(default=Decimal("0"))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    reference = models.CharField(max_length=120)
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0, settled_amount__gte=0)
+                & models.Q(settled_amount__lte=models.F("amount")),
+                name="billing_debt_amounts",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["subscriber", "created_at"],
+                condition=models.Q(status="open"),
+                name="billing_debt_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount - self.settled_amount} {self.currency} owed ({self.reference})"
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.settled_amount

@@ -14,16 +14,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from billing.balances.models import BalanceAdjustment, Bucket, LedgerEntry
+from billing.balances.models import BalanceAdjustment, BalanceDebt, Bucket, LedgerEntry
 from common.actors import system_actor
 from common.audit import audit_record, changes_created
 from common.bulk import rows_write
@@ -435,6 +435,88 @@ def usage_draws_post(
             idempotency_key=None,
             at=at,
         )
+
+
+@dataclass(frozen=True)
+class LineCharge:
+    """What a prepaid line was charged for usage in one chunk of records."""
+
+    account_id: int
+    currency: str
+    amount: Decimal
+
+
+def usage_charges_debit(
+    charges: dict[int, LineCharge], *, reference: str, at: datetime
+) -> dict[int, Decimal]:
+    """Debit prepaid lines for usage that already happened (rated from files): from each
+    line's active money buckets and its account's shared ones, lowest priority number first,
+    then the one ending soonest, each down to its floor; what they cannot cover becomes a
+    `BalanceDebt`. The buckets are locked in pk order for the caller's transaction. Returns the
+    debt per line (lines fully covered are left out)."""
+    wanted = {pk: charge for pk, charge in charges.items() if charge.amount > 0}
+    if not wanted:
+        return {}
+    accounts = {charge.account_id for charge in wanted.values()}
+    buckets = (
+        Bucket.objects.filter(
+            Q(subscriber_id__in=wanted) | Q(account_id__in=accounts, subscriber__isnull=True),
+            unit=Bucket.Unit.MONEY,
+            status=Bucket.Status.ACTIVE,
+            valid_from__lte=at,
+        )
+        .exclude(valid_until__lte=at)
+        .order_by("pk")
+    )
+    if connection.vendor == "postgresql":
+        buckets = buckets.select_for_update()
+    available: dict[int, Decimal] = {}
+    own: dict[int, list[tuple[Any, ...]]] = {}  # by line
+    shared: dict[int, list[tuple[Any, ...]]] = {}  # by account
+    rows = buckets.values_list(
+        "pk", "subscriber_id", "account_id", "currency", "priority", "valid_until", "balance",
+        "reserved", "lowest_balance",
+    )  # fmt: skip
+    for pk, subscriber_id, account_id, currency, priority, until, *money in rows:
+        balance, reserved, lowest = money
+        available[pk] = max(balance - reserved - lowest, ZERO)
+        order = (priority, until or datetime.max.replace(tzinfo=UTC), pk, currency)
+        if subscriber_id is None:
+            shared.setdefault(account_id, []).append(order)
+        else:
+            own.setdefault(subscriber_id, []).append(order)
+    draws: dict[int, Decimal] = {}
+    debts: dict[int, Decimal] = {}
+    for line_pk in sorted(wanted):
+        charge = wanted[line_pk]
+        left = charge.amount
+        candidates = sorted(own.get(line_pk, []) + shared.get(charge.account_id, []))
+        for _priority, _until, pk, currency in candidates:
+            if left <= 0:
+                break
+            if currency != charge.currency:
+                continue
+            take = min(left, available[pk])
+            if take > 0:
+                available[pk] -= take
+                draws[pk] = draws.get(pk, ZERO) + take
+                left -= take
+        if left > 0:
+            debts[line_pk] = left
+    usage_draws_post(draws, actor=system_actor(), reason="Usage rated", reference=reference, at=at)
+    BalanceDebt.objects.bulk_create(
+        BalanceDebt(
+            account_id=wanted[pk].account_id,
+            subscriber_id=pk,
+            amount=amount,
+            currency=wanted[pk].currency,
+            reference=reference[:120],
+            reason="Usage beyond the balance",
+            created_at=at,
+        )
+        for pk, amount in sorted(debts.items())
+    )
+    return debts
 
 
 # --- people's changes: adjustments and transfers -----------------------------------------------

@@ -385,6 +385,7 @@ def _chunk_load_once(
     free = [r for r in fresh if id(r) not in bound_ids]
     line_rating.records_rate(free, lines, resolver=context.resolver, grants=[], now=now)
     _tally(free, tally, context)
+    prepaid = line_rating.prepaid_charges(free, lines)
     records_write(free, batch_id=batch.pk, created_at=now)
     bound_lines = {r["subscriber_id"]: lines[r["subscriber_id"]] for r in bound}
     line_rating.lines_lock(bound_lines)
@@ -396,13 +397,12 @@ def _chunk_load_once(
         bound, bound_lines, resolver=context.resolver, grants=grants, now=now
     )
     _tally(bound, tally, context)
+    prepaid = line_rating.prepaid_charges(bound, lines, adding_to=prepaid)
     records_write(bound, batch_id=batch.pk, created_at=now)
-    line_rating.grants_consume(
-        grants,
-        outcome.grants_used,
-        reference=f"usage batch {batch.pk}" + (f" chunk {chunk.number}" if chunk else ""),
-        at=now,
-    )
+    reference = f"usage batch {batch.pk}" + (f" chunk {chunk.number}" if chunk else "")
+    line_rating.grants_consume(grants, outcome.grants_used, reference=reference, at=now)
+    # prepaid usage is debited last: its money buckets are locked only until the commit
+    line_rating.prepaid_debit(prepaid, reference=reference, at=now)
     line_rating.tier_counters_add(outcome.tier_units)
     _batch_count(batch, tally)
     if chunk is not None:

@@ -6,9 +6,10 @@ Scope: the batches (files and API batches) received in the period (operator's ti
 whole days), from one source or all, and the records those batches brought. Each table is read
 with one set-based query: the batches' rows (their control counters), the records grouped by
 (batch, status, reject reason, currency, payment type), and the records of terminated lines
-after their termination grouped by line. Invoicing and prepaid balance debits arrive with
-later issues: until then nothing invoices usage (the report says "no invoices yet" and shows
-the billed records' amounts) and prepaid rated amounts are shown as awaiting debit.
+after their termination grouped by line. Invoicing arrives with a later issue: until then
+nothing invoices usage (the report says "no invoices yet" and shows the billed records'
+amounts). Prepaid usage is debited from balances as it is rated and marked billed; prepaid
+amounts still rated or re-rated are shown as awaiting debit.
 """
 
 from __future__ import annotations

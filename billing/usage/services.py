@@ -429,6 +429,7 @@ def _recycle_rows(
         guided, lines, resolver=context.resolver, grants=grants, now=now
     )
     line_rating.tier_counters_add(outcome.tier_units)
+    prepaid = line_rating.prepaid_charges(guided, lines)
     counts = {"rated": 0, "rejected": 0}
     for record, row in work:
         history = {"at": now.isoformat(), "by": str(actor.pk), "reason": reason[:200],
@@ -450,9 +451,9 @@ def _recycle_rows(
         }
         fields.setdefault("reject_reason", record.get("reject_reason", ""))
         UsageRecord.objects.filter(pk=row.pk, started_at=row.started_at).update(**fields)
-    line_rating.grants_consume(
-        grants, outcome.grants_used, reference=f"usage batch {batch.pk} recycled", at=now
-    )
+    reference = f"usage batch {batch.pk} recycled"
+    line_rating.grants_consume(grants, outcome.grants_used, reference=reference, at=now)
+    line_rating.prepaid_debit(prepaid, reference=reference, at=now)
     _recount_after_recycle(batch)
     return counts
 

@@ -26,7 +26,7 @@ from crm.models import (
 )
 from orders.catalog.demo import catalog_demo_ensure
 from orders.catalog.selectors import plan_pks_by_payment_type
-from orders.demo import demo_lines_allowances_ensure
+from orders.demo import demo_lines_allowances_ensure, demo_lines_balances_ensure
 from orders.inventory.demo import demo_lines_stock_ensure, inventory_demo_ensure
 from orders.inventory.models import InventoryEvent, Msisdn, SimCard
 
@@ -45,6 +45,8 @@ def demo_load(*, customers: int) -> dict[str, int]:
     demo_lines_stock_ensure(users["admin"], msisdn_prefix=DEMO_MSISDN_PREFIX)
     # ... and each live demo line holds its plan's allowances for the current period.
     demo_lines_allowances_ensure(users["admin"], msisdn_prefix=DEMO_MSISDN_PREFIX)
+    # ... and each live prepaid line a main balance, which its usage below is debited from.
+    demo_lines_balances_ensure(users["admin"], msisdn_prefix=DEMO_MSISDN_PREFIX)
     # ... and some of them have made calls, sent messages and used data (rated, with rejects).
     usage_demo_ensure(users["admin"], msisdn_prefix=DEMO_MSISDN_PREFIX)
     if connection.vendor == "postgresql" and added > 10_000:

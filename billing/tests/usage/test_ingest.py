@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from billing.balances.models import LedgerEntry
+from billing.balances.models import BalanceDebt, LedgerEntry
 from billing.balances.services import ledger_mismatches
 from billing.tests.usage.conftest import (
     PerUnitEngine,
@@ -448,15 +448,16 @@ def test_the_original_row_of_a_rated_record_is_kept_only_when_the_setting_asks(
     assert UsageRecord.objects.get(source_record_id="8.2").raw == csv_text([second]).rstrip("\n")
 
 
-def test_prepaid_usage_is_rated_and_marked_for_the_balance(line, actor, tmp_path):
-    # given
+def test_prepaid_usage_is_rated_and_charged_to_the_balance_at_once(line, actor, tmp_path):
+    # given: a prepaid line with no balance (billing/tests/usage/test_prepaid_debit.py has more)
     line.account.payment_type = "prepaid"
     line.account.save()
     # when
     ingest(tmp_path, [asterisk_row(ME, "07700900123", start=at(), billsec=60)], actor=actor)
-    # then
+    # then: billed (it waits for no bill) and owed, since nothing covered it
     record = UsageRecord.objects.get()
-    assert (record.status, record.payment_type) == ("rated", "prepaid")
+    assert (record.status, record.payment_type) == ("billed", "prepaid")
+    assert BalanceDebt.objects.get(subscriber=line).amount == record.charge_amount
 
 
 def test_message_content_is_kept_only_when_the_setting_asks(line, actor, settings):

@@ -25,6 +25,10 @@ locks; a chunk rates and writes the rest first.
    (`engine.rate_many(descriptors)`), returning for each call a result with `cost` and `trace`
    or an error with `reason`.
 
+5. Prepaid lines: what a chunk charged each line is debited from its money buckets in the
+   chunk's transaction (`prepaid_charges`, `prepaid_debit`; billing.balances), the records
+   marked billed; what the balance cannot cover is kept as a debt.
+
 What remains unpriced is rejected `no_rate`. A price in another currency than the account's is
 refused (`no_rate`, naming both), never relabelled.
 """
@@ -46,6 +50,8 @@ from billing.usage.lines.rating import (
     grants_lock,
     lines_lock,
     needs_lock,
+    prepaid_charges,
+    prepaid_debit,
     records_rate,
     tier_counters_add,
     tier_price,
@@ -79,6 +85,8 @@ __all__ = [
     "lines_lock",
     "needs_lock",
     "plan_tariff_resolver",
+    "prepaid_charges",
+    "prepaid_debit",
     "records_guide",
     "records_rate",
     "tariff_resolver",

@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import F
 
 from billing.balances.models import Bucket
-from billing.balances.services import usage_draws_post
+from billing.balances.services import LineCharge, usage_charges_debit, usage_draws_post
 from billing.periods import bill_period_containing
 from billing.usage.lines.guiding import Line
 from billing.usage.lines.tariffs import (
@@ -538,6 +538,36 @@ def records_rate(
             trace.append({"tariff": tariff_trace(result)})
             record["rating_trace"] = {"steps": trace}
     return outcome
+
+
+def prepaid_charges(
+    records: Sequence[Record],
+    lines: dict[int, Line],
+    *,
+    adding_to: dict[int, LineCharge] | None = None,
+) -> dict[int, LineCharge]:
+    """What each prepaid line was charged by these rated records, to debit from its balance
+    (`prepaid_debit`, in the same transaction). Such a record is charged to the customer there
+    and then, so it is marked billed: it waits for no bill."""
+    charges = dict(adding_to or {})
+    for record in records:
+        if record.get("status") != "rated" or record.get("payment_type") != "prepaid":
+            continue
+        amount = record.get("charge_amount")
+        if not amount:
+            continue
+        record["status"] = "billed"
+        line = lines[record["subscriber_id"]]
+        found = charges.get(line.subscriber_id)
+        total = amount if found is None else found.amount + amount
+        charges[line.subscriber_id] = LineCharge(line.account_id, record["currency"], total)
+    return charges
+
+
+def prepaid_debit(charges: dict[int, LineCharge], *, reference: str, at: datetime) -> None:
+    """Debit prepaid lines' balances for what a chunk charged them; what the balance cannot
+    cover is kept as a debt (billing.balances)."""
+    usage_charges_debit(charges, reference=reference, at=at)
 
 
 def _zero_reason(record: Record) -> str:

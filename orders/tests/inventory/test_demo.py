@@ -98,6 +98,12 @@ def test_each_live_demo_line_holds_its_plans_allowances_and_its_history_reads_tr
     # then every active or suspended line holds each allowance of its plan, once
     assert Bucket.objects.count() == grants
     assert ledger_mismatches() == []
+    # every live prepaid line holds one main balance, which its demo usage is debited from
+    prepaid = Subscriber.objects.filter(
+        status__in=("active", "suspended"), account__payment_type="prepaid"
+    )
+    assert prepaid.exists()
+    assert {Bucket.objects.filter(subscriber=line, kind="main").count() for line in prepaid} == {1}
     now = timezone.now()
     for line in Subscriber.objects.filter(status__in=("active", "suspended")).select_related(
         "plan"
