@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
-from billing.balances.models import BalanceAdjustment, Bucket, LedgerEntry
+from billing.balances.models import BalanceAdjustment, BalanceDebt, Bucket, LedgerEntry
+from crm.permissions import CrmPerm
+from crm.selectors import subscriber_get_for
+
+VIEW_BALANCES = "billing.view_balances"
 
 
 def buckets_for_line(subscriber: Any, *, include_expired: bool = False) -> QuerySet[Bucket]:
@@ -32,3 +37,58 @@ def adjustments_pending() -> QuerySet[BalanceAdjustment]:
         .select_related("bucket", "bucket__subscriber", "requested_by")
         .order_by("created_at", "pk")
     )
+
+
+def balances_line_get_for(actor: Any, public_id: Any) -> Any:
+    """The line whose balances `actor` may read, or 404: visible to them (crm scoping), and
+    staff must also hold billing.view_balances."""
+    subscriber = subscriber_get_for(actor, public_id)
+    if actor.has_perm(CrmPerm.VIEW_ANY_CUSTOMER) and not actor.has_perm(VIEW_BALANCES):
+        raise Http404("No such line.")
+    return subscriber
+
+
+def ledger_for_line(subscriber: Any, *, limit: int = 100) -> list[LedgerEntry]:
+    """The latest entries of the line's buckets (its own and its account's shared ones)."""
+    return list(
+        LedgerEntry.objects.filter(
+            Q(bucket__subscriber=subscriber)
+            | Q(bucket__account_id=subscriber.account_id, bucket__subscriber__isnull=True)
+        )
+        .select_related("bucket", "actor")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def debts_open_for(subscriber: Any) -> QuerySet[BalanceDebt]:
+    return BalanceDebt.objects.filter(
+        subscriber=subscriber, status=BalanceDebt.Status.OPEN
+    ).order_by("created_at", "pk")
+
+
+def adjustments_pending_for(subscriber: Any) -> QuerySet[BalanceAdjustment]:
+    return adjustments_pending().filter(
+        Q(bucket__subscriber=subscriber)
+        | Q(bucket__account_id=subscriber.account_id, bucket__subscriber__isnull=True)
+    )
+
+
+def bucket_get_for_line(subscriber: Any, public_id: Any) -> Bucket:
+    """One of the line's buckets (its own or its account's shared one), or 404."""
+    found = buckets_for_line(subscriber, include_expired=True).filter(public_id=public_id).first()
+    if found is None:
+        raise Http404("No such balance.")
+    return found
+
+
+def adjustment_get_for(actor: Any, public_id: Any) -> BalanceAdjustment:
+    """An adjustment on a line `actor` may see, or 404."""
+    adjustment = (
+        BalanceAdjustment.objects.select_related("bucket", "bucket__subscriber")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if adjustment is None or adjustment.bucket.subscriber is None:
+        raise Http404("No such adjustment.")
+    balances_line_get_for(actor, adjustment.bucket.subscriber.public_id)
+    return adjustment

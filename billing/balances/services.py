@@ -541,10 +541,8 @@ def balance_adjust(
     if bucket.unit == Bucket.Unit.MONEY:
         places = minor_units(bucket.currency)
         if value != value.quantize(Decimal(1).scaleb(-places)):
-            raise ApplicationError(
-                f"{bucket.currency} amounts have {places} decimal places.",
-                fields={"amount": [f"At most {places} decimals."]},
-            )
+            message = f"{bucket.currency} amounts have at most {places} decimal places."
+            raise ApplicationError(message, fields={"amount": [message]})
     reason = _reason(reason)
     needs_approval = abs(value) > adjustment_limit(bucket) and not actor.has_perm(
         "billing.approve_adjustments"
