@@ -11,12 +11,14 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from billing.balances.selectors import buckets_for_line, debts_open_for, ledger_for_line
 from common.auth import frontend_required
 from common.roles import SELFCARE
 from crm.models import Account, Subscriber
 from crm.selectors import customer_qs_for, subscriber_get_for, subscriber_status_history
 
 HISTORY_PAGE_SIZE = 20
+LEDGER_SIZE = 20
 _STATUS_LABELS = dict(Subscriber.Status.choices)
 
 
@@ -71,6 +73,13 @@ def line_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         )
         for event in page.object_list
     ]
-    return render(
-        request, "selfcare/line_detail.html", {"line": line, "history": history, "page": page}
-    )
+    context = {
+        "line": line,
+        "history": history,
+        "page": page,
+        # what is left and until when, what is owed, and the latest changes of the balance
+        "buckets": list(buckets_for_line(line)[:50]),
+        "debts": list(debts_open_for(line)),
+        "entries": ledger_for_line(line, limit=LEDGER_SIZE),
+    }
+    return render(request, "selfcare/line_detail.html", context)

@@ -195,3 +195,43 @@ def test_line_created_through_the_service_shows_new_as_its_first_state(client, s
     response = client.get(reverse("selfcare:line-detail", args=[line.public_id]))
     # then
     assert [(c.old_label, c.new_label) for c in response.context["history"]] == [("New", "Active")]
+
+
+def test_line_page_shows_what_is_left_what_is_owed_and_the_latest_changes(
+    client, subscriber, line, csr
+):
+    # given: 5.00 of main balance, 100 minutes of which 30 used, and a debt of 0.40
+    from decimal import Decimal
+
+    from billing.balances.models import BalanceDebt
+    from billing.balances.services import bucket_open, ledger_post
+    from billing.services import allowance_grant
+
+    bucket_open(
+        account=line.account, subscriber=line, kind="main", unit="money", currency="GBP",
+        amount=Decimal("5"), name="Main balance", source_key="main", actor=csr, reason="Top-up",
+    )  # fmt: skip
+    minutes = allowance_grant(
+        subscriber=line, service="voice", quantity=Decimal("100"), source_key="plan:1",
+        description="Talk 100", actor=csr, valid_until=datetime(2099, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    ledger_post(bucket=minutes, amount=-1800, kind="usage", actor=csr, reason="Calls")
+    BalanceDebt.objects.create(
+        account=line.account, subscriber=line, amount=Decimal("0.40"), currency="GBP",
+        reference="usage batch 1", reason="Usage beyond the balance",
+    )  # fmt: skip
+    client.force_login(subscriber)
+    # when
+    html = html_of(client.get(reverse("selfcare:line-detail", args=[line.public_id])))
+    # then
+    assert "£5.00" in html
+    assert "<strong>70</strong> of 100 min" in html
+    assert "You owe £0.40" in html
+    assert "Usage · Talk 100" in html  # the latest changes, newest first
+    assert "Casey" not in html  # nor who made them
+
+
+def test_a_line_without_balances_says_so(client, subscriber, line):
+    client.force_login(subscriber)
+    html = html_of(client.get(reverse("selfcare:line-detail", args=[line.public_id])))
+    assert "No balance or allowances on this line." in html
