@@ -175,6 +175,7 @@ class LedgerEntry(models.Model):
         TRANSFER = "transfer", "Transfer"
         EXPIRY = "expiry", "Expiry"
         REFUND = "refund", "Refund"
+        SETTLEMENT = "settlement", "Owed usage settled"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     bucket = models.ForeignKey(Bucket, models.PROTECT, related_name="entries")

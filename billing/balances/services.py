@@ -263,7 +263,7 @@ def ledger_post(
             after = _balance_move(bucket, value, at=at)
             if after is None:
                 raise _refusal(bucket.pk, value, at=at)
-            return _entry_write(
+            entry = _entry_write(
                 bucket,
                 value,
                 balance_after=after,
@@ -274,6 +274,9 @@ def ledger_post(
                 idempotency_key=idempotency_key,
                 at=at,
             )
+            if value > 0 and bucket.unit == Bucket.Unit.MONEY and kind != LedgerEntry.Kind.USAGE:
+                _debts_settle(bucket, actor=actor, at=at)
+            return entry
     except IntegrityError:
         # the same key written by a concurrent request: its entry is the answer, ours rolled back
         if idempotency_key:
@@ -321,6 +324,44 @@ def _entry_for_key(key: str, *, bucket: Bucket, amount: Decimal, kind: str) -> L
             fields={"idempotency_key": ["Already used for another change."]},
         )
     return entry
+
+
+def _debts_settle(bucket: Bucket, *, actor: Any, at: datetime) -> None:
+    """Money credited to a line's bucket first pays what the line owes (oldest debt first, in
+    the bucket's currency), each payment an entry of its own; the caller's transaction holds the
+    bucket's row."""
+    debts = BalanceDebt.objects.filter(
+        account_id=bucket.account_id, status=BalanceDebt.Status.OPEN, currency=bucket.currency
+    )
+    if bucket.subscriber_id is not None:
+        debts = debts.filter(subscriber_id=bucket.subscriber_id)
+    for debt in debts.select_for_update().order_by("created_at", "pk"):
+        fresh = Bucket.objects.get(pk=bucket.pk)
+        take = min(debt.outstanding, max(fresh.available, ZERO))
+        if take <= 0:
+            return
+        after = _balance_move(bucket, -take, at=at)
+        if after is None:  # a bucket that may not be spent (suspended): nothing is taken
+            return
+        _entry_write(
+            bucket,
+            -take,
+            balance_after=after,
+            kind=LedgerEntry.Kind.SETTLEMENT,
+            actor=actor,
+            reason="Owed usage paid from the credit",
+            reference=f"debt {debt.public_id}",
+            idempotency_key=None,
+            at=at,
+        )
+        settled = debt.settled_amount + take
+        BalanceDebt.objects.filter(pk=debt.pk).update(
+            settled_amount=settled,
+            status=BalanceDebt.Status.SETTLED
+            if settled == debt.amount
+            else BalanceDebt.Status.OPEN,
+            updated_at=at,
+        )
 
 
 def _balance_move(bucket: Bucket, amount: Decimal, *, at: datetime) -> Decimal | None:

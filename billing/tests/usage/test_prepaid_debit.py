@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from billing.balances.models import BalanceDebt, Bucket, LedgerEntry
-from billing.balances.services import bucket_open, ledger_mismatches
+from billing.balances.services import bucket_open, ledger_mismatches, ledger_post
 from billing.tests.usage.conftest import asterisk_row, at, csv_text, write
 from billing.usage.models import UsageRecord
 from billing.usage.services import usage_batch_ingest_file
@@ -98,3 +98,33 @@ def test_a_re_sent_file_debits_nothing_twice(prepaid, actor, tmp_path):
     assert again.duplicate_count == 1
     assert Bucket.objects.get(pk=main.pk).balance == Decimal("4.4000")
     assert LedgerEntry.objects.filter(kind="usage").count() == 1
+
+
+def test_a_later_top_up_first_pays_what_is_owed(prepaid, actor, tmp_path):
+    # given: no balance, so 0.30 of usage is owed
+    calls(tmp_path, actor, 3)
+    # when: a 5.00 main balance is opened (a top-up)
+    main = money(prepaid, "5.00", actor)
+    # then: the debt is paid from it, as its own entry
+    assert Bucket.objects.get(pk=main.pk).balance == Decimal("4.7000")
+    debt = BalanceDebt.objects.get()
+    assert (debt.status, debt.settled_amount) == ("settled", Decimal("0.3000"))
+    settlement = LedgerEntry.objects.get(kind="settlement")
+    assert (settlement.amount, settlement.reference) == (
+        Decimal("-0.3000"),
+        f"debt {debt.public_id}",
+    )
+    assert ledger_mismatches() == []
+
+
+def test_a_top_up_smaller_than_the_debt_pays_part_of_it(prepaid, actor, tmp_path):
+    # given: 0.60 owed, and an empty main balance
+    calls(tmp_path, actor, 6)
+    main = money(prepaid, "0", actor)
+    # when: 0.25 is added
+    ledger_post(bucket=main, amount="0.25", kind="top_up", actor=actor, reason="Card")
+    # then
+    debt = BalanceDebt.objects.get()
+    assert (debt.status, debt.outstanding) == ("open", Decimal("0.3500"))
+    assert Bucket.objects.get(pk=main.pk).balance == Decimal("0")
+    assert ledger_mismatches() == []
