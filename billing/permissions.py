@@ -19,6 +19,7 @@ class BillingPerm(StrEnum):
     VIEW_BALANCES = "billing.view_balances"
     ADJUST_BALANCES = "billing.adjust_balances"
     APPROVE_ADJUSTMENTS = "billing.approve_adjustments"
+    CHARGE_ONLINE = "billing.charge_online"
 
 
 ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
@@ -42,6 +43,7 @@ ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
         BillingPerm.VIEW_BALANCES,
         BillingPerm.ADJUST_BALANCES,
         BillingPerm.APPROVE_ADJUSTMENTS,
+        BillingPerm.CHARGE_ONLINE,
     ],
 }
 
@@ -49,6 +51,8 @@ ROLE_GRANTS: dict[Role, list[BillingPerm]] = {
 # is for people: billing.manage_usage); a machine client may read tariffs and ask what a call
 # would cost, while tariffs change by people.
 API_KEY_GRANTABLE: tuple[BillingPerm, ...] = (
+    BillingPerm.CHARGE_ONLINE,
+    BillingPerm.VIEW_BALANCES,
     BillingPerm.PUSH_USAGE,
     BillingPerm.VIEW_USAGE,
     BillingPerm.VIEW_TARIFFS,

@@ -37,6 +37,7 @@ urlpatterns = [
     path("api/v1/orders/", include("orders.api_urls")),
     path("api/v1/", include("billing.rating.api_urls")),
     path("api/v1/usage/", include("billing.usage.api_urls")),
+    path("api/v1/charging/", include("billing.charging.api_urls")),
     path("api/v1/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's start-up script is served by the same view (?script), not inline: the CSP.

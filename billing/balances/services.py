@@ -560,6 +560,121 @@ def usage_charges_debit(
     return debts
 
 
+# --- online charging: units and money taken live, all or nothing -------------------------------
+
+# which allowance scopes a destination may draw on (international, premium-rate and short codes
+# draw on none; a roaming zone's buckets are for usage in that zone)
+SCOPES_FOR_DESTINATION = {"on_net": ("on_net", "all"), "off_net": ("off_net", "all")}
+
+
+def units_take(
+    *,
+    subscriber: Any,
+    service: str,
+    quantity: Decimal,
+    destination_class: str,
+    actor: Any,
+    reference: str,
+    at: datetime,
+) -> LedgerEntry | None:
+    """Take `quantity` units of `service` (messages, seconds, bytes) from one of the line's
+    allowance buckets that holds them all: the scope matching the destination first, then "all";
+    the bucket ending soonest first. None when no bucket holds them (the caller prices the
+    usage instead). Each try is one conditional UPDATE: never more than a bucket holds."""
+    scopes = SCOPES_FOR_DESTINATION.get(destination_class)
+    if not scopes or quantity <= 0:
+        return None
+    candidates = (
+        Bucket.objects.filter(
+            subscriber=subscriber,
+            kind=Bucket.Kind.ALLOWANCE,
+            service=service,
+            scope__in=scopes,
+            status=Bucket.Status.ACTIVE,
+            valid_from__lte=at,
+        )
+        .exclude(valid_until__lte=at)
+        .order_by("valid_until", "pk")
+    )
+    ranked = sorted(candidates, key=lambda bucket: scopes.index(bucket.scope))
+    for bucket in ranked:
+        if bucket.available < quantity:
+            continue
+        after = _balance_move(bucket, -quantity, at=at)
+        if after is not None:
+            return _entry_write(
+                bucket, -quantity, balance_after=after, kind=LedgerEntry.Kind.USAGE,
+                actor=actor, reason="Online charging", reference=reference,
+                idempotency_key=None, at=at,
+            )  # fmt: skip
+    return None
+
+
+def money_take(
+    *,
+    subscriber: Any,
+    amount: Decimal,
+    currency: str,
+    actor: Any,
+    reference: str,
+    at: datetime,
+) -> list[LedgerEntry]:
+    """Take `amount` from the line's money buckets (and its account's shared ones), lowest
+    priority number first, then the one ending soonest, each down to its floor; all of it or
+    nothing (BalanceRefused, insufficient_balance). The buckets are locked in pk order for the
+    caller's transaction, so concurrent takes never spend the same money twice."""
+    if amount <= 0:
+        return []
+    buckets = list(
+        Bucket.objects.select_for_update()
+        .filter(
+            Q(subscriber=subscriber) | Q(account_id=subscriber.account_id, subscriber__isnull=True),
+            unit=Bucket.Unit.MONEY,
+            currency=currency,
+            status=Bucket.Status.ACTIVE,
+            valid_from__lte=at,
+        )
+        .exclude(valid_until__lte=at)
+        .order_by("pk")
+    )
+    buckets.sort(
+        key=lambda b: (b.priority, b.valid_until or datetime.max.replace(tzinfo=UTC), b.pk)
+    )
+    left, draws = amount, []
+    for bucket in buckets:
+        take = min(left, max(bucket.available, ZERO))
+        if take > 0:
+            draws.append((bucket, take))
+            left -= take
+        if left <= 0:
+            break
+    if left > 0:
+        available = amount - left
+        raise BalanceRefused(
+            f"Not enough balance: {available} {currency} available, {amount} asked.",
+            code="insufficient_balance",
+        )
+    entries = []
+    for bucket, take in draws:
+        after = _balance_move(bucket, -take, at=at)
+        if after is None:  # cannot happen under the rows' locks; refuse rather than overspend
+            raise BalanceRefused("The balance changed; try again.", code="insufficient_balance")
+        entries.append(
+            _entry_write(
+                bucket,
+                -take,
+                balance_after=after,
+                kind=LedgerEntry.Kind.USAGE,
+                actor=actor,
+                reason="Online charging",
+                reference=reference,
+                idempotency_key=None,
+                at=at,
+            )
+        )
+    return entries
+
+
 # --- people's changes: adjustments and transfers -----------------------------------------------
 
 

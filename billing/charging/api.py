@@ -1,0 +1,158 @@
+"""Online charging API for network elements (an API key with billing.charge_online), mounted at
+/api/v1/charging/: event charging, and the balance of a line."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.balances.selectors import buckets_for_line
+from billing.charging.models import ChargingRequest
+from billing.charging.services import SERVICES, ChargingEvent, event_charge
+from billing.permissions import BillingPerm
+from billing.usage.parsers import Numbers
+from common.api import actor_of, errors, has_perm, refuse
+from crm.models import Subscriber
+
+TAGS = ["charging"]
+REQUEST_ID = r"^[A-Za-z0-9._:@-]{1,120}$"
+
+
+class EventInputSerializer(serializers.Serializer):
+    request_id = serializers.RegexField(
+        REQUEST_ID,
+        help_text="The client's own id of this request (1-120 of A-Z a-z 0-9 . _ : @ -): "
+        "sending it again returns the first answer and changes nothing.",
+    )
+    msisdn = serializers.CharField(max_length=20, help_text="The charged line, E.164.")
+    service = serializers.ChoiceField(
+        choices=SERVICES, help_text="sms, mms, or service (a fixed-price service)."
+    )
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=100, default=1, help_text="Messages (a service event: 1)."
+    )
+    destination = serializers.CharField(
+        max_length=40, required=False, default="", help_text="The called number, if any."
+    )
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The price of a service event, in the account's currency.",
+    )
+    occurred_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When; now if left out."
+    )
+
+    class Meta:
+        ref_name = "ChargingEventInput"
+
+
+class EventAnswerSerializer(serializers.Serializer):
+    request_id = serializers.CharField()
+    result = serializers.ChoiceField(choices=ChargingRequest.Result.choices)
+    reason = serializers.CharField(
+        help_text="Why it was denied: insufficient_balance, line_barred, unknown_subscriber, "
+        "no_rate; empty when granted."
+    )
+    detail = serializers.CharField()
+    units_charged = serializers.DecimalField(max_digits=22, decimal_places=4)
+    amount_charged = serializers.DecimalField(max_digits=22, decimal_places=4)
+    currency = serializers.CharField()
+
+    class Meta:
+        ref_name = "ChargingEventAnswer"
+
+
+class ChargingEventApi(APIView):
+    """Check and debit one SMS, MMS or fixed-price service event in one step. The answer is 200
+    whether granted or denied (`result`, with a machine-readable `reason`); 400 when the request
+    breaks the schema, 422 when its request id was used for another event."""
+
+    permission_classes = [has_perm(BillingPerm.CHARGE_ONLINE)]
+
+    @extend_schema(
+        operation_id="charging_event",
+        summary="Charge one event",
+        tags=TAGS,
+        request=EventInputSerializer,
+        responses={200: EventAnswerSerializer, **errors(400, 401, 403, 422)},
+    )
+    def post(self, request: Request) -> Response:
+        given = EventInputSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        if data["service"] == "service" and data["amount"] is None:
+            refuse({"amount": ["A service event needs its price."]})
+        answer = event_charge(
+            client=actor_of(request),
+            request_id=data["request_id"],
+            event=ChargingEvent(
+                msisdn=data["msisdn"],
+                service=data["service"],
+                quantity=data["quantity"],
+                destination=data["destination"],
+                amount=data["amount"],
+                occurred_at=data["occurred_at"],
+            ),
+        )
+        return Response(EventAnswerSerializer(answer).data)
+
+
+class BucketSerializer(serializers.Serializer):
+    public_id = serializers.UUIDField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    unit = serializers.CharField(help_text="money, seconds, messages or bytes")
+    currency = serializers.CharField()
+    service = serializers.CharField()
+    balance = serializers.DecimalField(max_digits=22, decimal_places=4)
+    reserved = serializers.DecimalField(max_digits=22, decimal_places=4)
+    available = serializers.DecimalField(max_digits=22, decimal_places=4)
+    status = serializers.CharField()
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "BalanceBucket"
+
+
+class BalanceQuerySerializer(serializers.Serializer):
+    msisdn = serializers.CharField(max_length=20)
+
+
+class ChargingBalanceApi(APIView):
+    """A line's buckets as the charging system sees them: balance, held, available."""
+
+    permission_classes = [has_perm(BillingPerm.CHARGE_ONLINE)]
+
+    @extend_schema(
+        operation_id="charging_balance",
+        summary="A line's balances",
+        tags=TAGS,
+        parameters=[BalanceQuerySerializer],
+        responses={200: BucketSerializer(many=True), **errors(400, 401, 403, 404)},
+    )
+    def get(self, request: Request) -> Response:
+        query = BalanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        line = _line(query.validated_data["msisdn"])
+        return Response(BucketSerializer(buckets_for_line(line), many=True).data)
+
+
+def _line(msisdn: str) -> Any:
+    e164, problem = Numbers().normalise(msisdn)
+    line = None if problem else Subscriber.objects.filter(msisdn=e164).first()
+    if line is None:
+        raise Http404("No line has this number.")
+    return line

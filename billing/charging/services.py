@@ -1,0 +1,196 @@
+"""Event charging: one SMS, one MMS or a fixed-price service, checked and debited in one step.
+
+The request's id is claimed first (a row unique per client and id): a repeat, even one sent at
+the same instant, waits for the first to commit and then gets the first answer, and nothing is
+debited twice. Then, in the same transaction: the line (unknown, barred or suspended lines are
+denied), units from an allowance bucket that holds them all, else the price from the line's
+tariff (or the service's own price) taken from its money buckets, all or nothing (billing
+.balances). A denial is an answer too, kept and repeated like a grant. Postpaid lines are
+granted without a debit: their usage reaches the bill through the usage records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing.balances.services import (
+    BalanceRefused,
+    IdempotencyConflict,
+    money_take,
+    units_take,
+)
+from billing.charging.models import ChargingRequest
+from billing.usage import lines as line_rating
+from billing.usage.parsers import Numbers
+from crm.models import Account, Subscriber
+
+SERVICES = ("sms", "mms", "service")
+MONEY_STEP = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class ChargingEvent:
+    msisdn: str
+    service: str  # sms, mms or service (a fixed-price service: `amount` says its price)
+    quantity: int = 1  # messages (service events: 1)
+    destination: str = ""
+    amount: Decimal | None = None
+    occurred_at: datetime | None = None
+
+    def fingerprint(self) -> str:
+        body = json.dumps(
+            {
+                "msisdn": self.msisdn, "service": self.service, "quantity": self.quantity,
+                "destination": self.destination,
+                "amount": None if self.amount is None else str(self.amount),
+                "occurred_at": None if self.occurred_at is None else self.occurred_at.isoformat(),
+            },
+            sort_keys=True,
+        )  # fmt: skip
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+def event_charge(*, client: Any, request_id: str, event: ChargingEvent) -> ChargingRequest:
+    """Answer one charging event (see the module docstring); the answer is the stored request.
+    A request id used before with another event raises IdempotencyConflict."""
+    fingerprint = event.fingerprint()
+    at = event.occurred_at or timezone.now()
+    with transaction.atomic():
+        claim = ChargingRequest(
+            client=client,
+            request_id=request_id,
+            fingerprint=fingerprint,
+            service=event.service,
+            quantity=event.quantity,
+            destination=event.destination[:40],
+            occurred_at=at,
+            result=ChargingRequest.Result.DENIED,
+        )
+        try:
+            with transaction.atomic():
+                claim.save(force_insert=True)
+        except IntegrityError:
+            first = ChargingRequest.objects.get(client=client, request_id=request_id)
+            if first.fingerprint != fingerprint:
+                raise IdempotencyConflict(
+                    "This request id was used for a different event.",
+                    fields={"request_id": ["Already used for another event."]},
+                ) from None
+            return first
+        _decide(claim, event, at=at, actor=client)
+        claim.save()
+    return claim
+
+
+def _decide(claim: ChargingRequest, event: ChargingEvent, *, at: datetime, actor: Any) -> None:
+    e164, problem = Numbers().normalise(event.msisdn)
+    line = (
+        Subscriber.objects.select_related("account").filter(msisdn=e164).first()
+        if not problem
+        else None
+    )
+    if line is None:
+        _deny(claim, "unknown_subscriber", f"No line has the number {event.msisdn!r}.")
+        return
+    claim.subscriber = line
+    if line.status != Subscriber.Status.ACTIVE:
+        _deny(claim, "line_barred", f"The line is {line.get_status_display().lower()}.")
+        return
+    if line.account.status != Account.Status.ACTIVE:
+        _deny(claim, "line_barred", f"The line's account is {line.account.get_status_display()}.")
+        return
+    if line.account.payment_type != Account.PaymentType.PREPAID:
+        claim.result = ChargingRequest.Result.GRANTED
+        claim.detail = "Postpaid line: charged through its usage records and bill."
+        return
+    reference = f"event {claim.request_id}"[:120]
+    record = _record(event, line, at)
+    if event.service in ("sms", "mms"):
+        taken = units_take(
+            subscriber=line,
+            service="sms",
+            quantity=Decimal(event.quantity),
+            destination_class=record.get("destination_class", ""),
+            actor=actor,
+            reference=reference,
+            at=at,
+        )
+        if taken is not None:
+            claim.result = ChargingRequest.Result.GRANTED
+            claim.units_charged = -taken.amount
+            return
+    price = _price(event, line, record)
+    if isinstance(price, str):
+        _deny(claim, "no_rate", price)
+        return
+    amount, currency = price
+    try:
+        with transaction.atomic():
+            money_take(
+                subscriber=line,
+                amount=amount,
+                currency=currency,
+                actor=actor,
+                reference=reference,
+                at=at,
+            )
+    except BalanceRefused as refused:
+        _deny(claim, refused.code, refused.message)
+        return
+    claim.result = ChargingRequest.Result.GRANTED
+    claim.amount_charged = amount
+    claim.currency = currency
+
+
+def _record(event: ChargingEvent, line: Subscriber, at: datetime) -> dict[str, Any]:
+    """The event as a usage record, classed like rated usage (on-net, off-net, international,
+    premium): the same rules price it."""
+    numbers = Numbers()
+    called, _ = numbers.normalise(event.destination) if event.destination else ("", "")
+    record: dict[str, Any] = {
+        "service": "sms" if event.service == "service" else event.service,
+        "direction": "originating",
+        "calling_e164": line.msisdn,
+        "called_number": event.destination,
+        "called_e164": called,
+        "started_at": at,
+        "message_parts": event.quantity,
+    }
+    line_rating.destination_class(record, line_rating.Prefixes.from_settings())
+    return record
+
+
+def _price(
+    event: ChargingEvent, line: Subscriber, record: dict[str, Any]
+) -> tuple[Decimal, str] | str:
+    """(amount, currency) of the event, or why it has no price."""
+    currency = line.account.currency
+    if event.service == "service":
+        if event.amount is None:
+            return "A service event needs its price."
+        return event.amount, currency
+    tariff = line_rating.tariff_resolver()(plan_id=line.plan_id)
+    if tariff is None:
+        return "The line's plan has no tariff."
+    if tariff.currency != currency:
+        return f"The tariff is priced in {tariff.currency}; the account is in {currency}."
+    call = line_rating.call_descriptor(tariff, record, Decimal(event.quantity))
+    result = tariff.engine.rate_many([call])[0]
+    cost = getattr(result, "cost", None)
+    if cost is None:
+        return str(getattr(result, "reason", result))
+    return Decimal(cost).quantize(MONEY_STEP, ROUND_HALF_UP), currency
+
+
+def _deny(claim: ChargingRequest, reason: str, detail: str) -> None:
+    claim.result = ChargingRequest.Result.DENIED
+    claim.reason = reason
+    claim.detail = detail[:200]
