@@ -67,7 +67,11 @@ from billing.balances.models import (  # noqa: E402, F401  (registered under the
     Bucket,
     LedgerEntry,
 )
-from billing.charging.models import ChargingRequest  # noqa: E402, F401
+from billing.charging.models import (  # noqa: E402, F401
+    ChargingRequest,
+    ChargingSession,
+    Reservation,
+)
 from billing.usage.models import (  # noqa: E402, F401
     UsageBatch,
     UsageBatchChunk,

@@ -10,7 +10,7 @@ app = Celery("telecrm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Sub-packages with tasks of their own (autodiscovery looks only at each app's `tasks`).
-app.autodiscover_tasks(["billing.usage", "billing.balances"])
+app.autodiscover_tasks(["billing.usage", "billing.balances", "billing.charging"])
 
 # Periodic jobs; each entry names a thin task that calls one service.
 app.conf.beat_schedule = {
@@ -48,6 +48,10 @@ app.conf.beat_schedule = {
     },
     "buckets-expire": {
         "task": "billing.balances.tasks.buckets_expire_task",
+        "schedule": 60.0,
+    },
+    "charging-sessions-expire": {
+        "task": "billing.charging.tasks.charging_sessions_expire_task",
         "schedule": 60.0,
     },
     "msisdn-quarantines-end": {

@@ -389,6 +389,15 @@ USAGE_CHUNK_SIZE = env_int("USAGE_CHUNK_SIZE", 20_000, minimum=100)
 
 # Balance adjustments larger than this (either way) wait for a supervisor's approval: money in
 # the bucket's currency (whole units), voice in seconds, messages, data in bytes.
+# Online charging sessions: what an initiate or update reserves when the network names no
+# quota (voice seconds, data bytes), and how long a reservation lasts without an update before
+# the expiry task releases it.
+CHARGING_DEFAULT_QUOTA = {
+    "voice": env_int("CHARGING_DEFAULT_VOICE_SECONDS", 300, minimum=1),
+    "data": env_int("CHARGING_DEFAULT_DATA_BYTES", 10_000_000, minimum=1),
+}
+CHARGING_RESERVATION_SECONDS = env_int("CHARGING_RESERVATION_SECONDS", 600, minimum=10)
+
 BALANCE_ADJUSTMENT_APPROVAL_LIMITS = {
     "money": env_int("BALANCE_ADJUSTMENT_APPROVAL_LIMIT", 20, minimum=0),
     "seconds": env_int("BALANCE_ADJUSTMENT_APPROVAL_LIMIT_SECONDS", 3600, minimum=0),

@@ -581,22 +581,9 @@ def units_take(
     allowance buckets that holds them all: the scope matching the destination first, then "all";
     the bucket ending soonest first. None when no bucket holds them (the caller prices the
     usage instead). Each try is one conditional UPDATE: never more than a bucket holds."""
-    scopes = SCOPES_FOR_DESTINATION.get(destination_class)
-    if not scopes or quantity <= 0:
+    if quantity <= 0:
         return None
-    candidates = (
-        Bucket.objects.filter(
-            subscriber=subscriber,
-            kind=Bucket.Kind.ALLOWANCE,
-            service=service,
-            scope__in=scopes,
-            status=Bucket.Status.ACTIVE,
-            valid_from__lte=at,
-        )
-        .exclude(valid_until__lte=at)
-        .order_by("valid_until", "pk")
-    )
-    ranked = sorted(candidates, key=lambda bucket: scopes.index(bucket.scope))
+    ranked = _allowances_for(subscriber, service, destination_class, at)
     for bucket in ranked:
         if bucket.available < quantity:
             continue
@@ -625,21 +612,7 @@ def money_take(
     caller's transaction, so concurrent takes never spend the same money twice."""
     if amount <= 0:
         return []
-    buckets = list(
-        Bucket.objects.select_for_update()
-        .filter(
-            Q(subscriber=subscriber) | Q(account_id=subscriber.account_id, subscriber__isnull=True),
-            unit=Bucket.Unit.MONEY,
-            currency=currency,
-            status=Bucket.Status.ACTIVE,
-            valid_from__lte=at,
-        )
-        .exclude(valid_until__lte=at)
-        .order_by("pk")
-    )
-    buckets.sort(
-        key=lambda b: (b.priority, b.valid_until or datetime.max.replace(tzinfo=UTC), b.pk)
-    )
+    buckets = _money_buckets_locked(subscriber, currency, at)
     left, draws = amount, []
     for bucket in buckets:
         take = min(left, max(bucket.available, ZERO))
@@ -673,6 +646,114 @@ def money_take(
             )
         )
     return entries
+
+
+def _allowances_for(
+    subscriber: Any, service: str, destination_class: str, at: datetime
+) -> list[Bucket]:
+    """The line's allowance buckets `service` usage to this destination may draw on: the scope
+    matching the destination first, then "all"; the one ending soonest first."""
+    scopes = ("all",) if service == "data" else SCOPES_FOR_DESTINATION.get(destination_class)
+    if not scopes:
+        return []
+    candidates = (
+        Bucket.objects.filter(
+            subscriber=subscriber,
+            kind=Bucket.Kind.ALLOWANCE,
+            service=service,
+            scope__in=scopes,
+            status=Bucket.Status.ACTIVE,
+            valid_from__lte=at,
+        )
+        .exclude(valid_until__lte=at)
+        .order_by("valid_until", "pk")
+    )
+    return sorted(candidates, key=lambda bucket: scopes.index(bucket.scope))
+
+
+def units_reserve(
+    *, subscriber: Any, service: str, destination_class: str, requested: Decimal, at: datetime
+) -> tuple[Bucket, Decimal] | None:
+    """Hold up to `requested` units (seconds, bytes) of one of the line's allowance buckets for a
+    charging session: the bucket and what it holds, or None when none has any left."""
+    for candidate in _allowances_for(subscriber, service, destination_class, at):
+        # the row locked, then what it has left read again: two sessions never hold the same
+        bucket = Bucket.objects.select_for_update().get(pk=candidate.pk)
+        hold = min(requested, bucket.available)
+        if hold <= 0 or bucket.status != Bucket.Status.ACTIVE:
+            continue
+        Bucket.objects.filter(pk=bucket.pk).update(reserved=bucket.reserved + hold, updated_at=at)
+        return bucket, hold
+    return None
+
+
+def money_reserve(
+    *, subscriber: Any, amount: Decimal, currency: str, at: datetime
+) -> list[tuple[Bucket, Decimal]]:
+    """Hold `amount` of the line's money (in the order money is spent) for a charging session,
+    all or nothing (BalanceRefused). The buckets are locked in pk order for the caller's
+    transaction."""
+    left, holds = amount, []
+    for bucket in _money_buckets_locked(subscriber, currency, at):
+        take = min(left, max(bucket.available, ZERO))
+        if take > 0:
+            holds.append((bucket, take))
+            left -= take
+        if left <= 0:
+            break
+    if left > 0:
+        raise BalanceRefused(
+            f"Not enough balance: {amount - left} {currency} available, {amount} asked.",
+            code="insufficient_balance",
+        )
+    for bucket, take in holds:
+        Bucket.objects.filter(pk=bucket.pk).update(reserved=bucket.reserved + take, updated_at=at)
+    return holds
+
+
+def reservation_settle(
+    *,
+    bucket_pk: int,
+    held: Decimal,
+    used: Decimal,
+    actor: Any,
+    reference: str,
+    at: datetime,
+) -> None:
+    """End a session's hold on a bucket: `used` (at most what was held) is debited with a
+    usage entry, the rest released."""
+    used = min(max(used, ZERO), held)
+    bucket = Bucket.objects.select_for_update().get(pk=bucket_pk)
+    after = bucket.balance - used
+    Bucket.objects.filter(pk=bucket_pk).update(
+        balance=after, reserved=bucket.reserved - held, updated_at=at
+    )
+    if used:
+        _entry_write(
+            bucket, -used, balance_after=after, kind=LedgerEntry.Kind.USAGE, actor=actor,
+            reason="Online charging", reference=reference, idempotency_key=None, at=at,
+        )  # fmt: skip
+
+
+def _money_buckets_locked(subscriber: Any, currency: str, at: datetime) -> list[Bucket]:
+    """The line's spendable money buckets (and its account's shared ones) in the currency,
+    locked in pk order, returned in the order money is spent: priority, then ending soonest."""
+    buckets = list(
+        Bucket.objects.select_for_update()
+        .filter(
+            Q(subscriber=subscriber) | Q(account_id=subscriber.account_id, subscriber__isnull=True),
+            unit=Bucket.Unit.MONEY,
+            currency=currency,
+            status=Bucket.Status.ACTIVE,
+            valid_from__lte=at,
+        )
+        .exclude(valid_until__lte=at)
+        .order_by("pk")
+    )
+    buckets.sort(
+        key=lambda b: (b.priority, b.valid_until or datetime.max.replace(tzinfo=UTC), b.pk)
+    )
+    return buckets
 
 
 # --- people's changes: adjustments and transfers -----------------------------------------------

@@ -1,5 +1,6 @@
 """Online charging API for network elements (an API key with billing.charge_online), mounted at
-/api/v1/charging/: event charging, and the balance of a line."""
+/api/v1/charging/: event charging, session charging (initiate, update, terminate) and the
+balance of a line."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ from rest_framework.views import APIView
 from billing.balances.selectors import buckets_for_line
 from billing.charging.models import ChargingRequest
 from billing.charging.services import SERVICES, ChargingEvent, event_charge
+from billing.charging.sessions import (
+    SESSION_SERVICES,
+    session_initiate,
+    session_terminate,
+    session_update,
+)
 from billing.permissions import BillingPerm
 from billing.usage.parsers import Numbers
 from common.api import actor_of, errors, has_perm, refuse
@@ -156,3 +163,152 @@ def _line(msisdn: str) -> Any:
     if line is None:
         raise Http404("No line has this number.")
     return line
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+class SessionAnswerSerializer(serializers.Serializer):
+    request_id = serializers.CharField()
+    session_id = serializers.SerializerMethodField()
+    result = serializers.ChoiceField(choices=ChargingRequest.Result.choices)
+    reason = serializers.CharField(
+        help_text="Why it was denied: insufficient_balance, line_barred, unknown_subscriber, "
+        "no_rate, unknown_session, session_exists; empty when granted."
+    )
+    detail = serializers.CharField()
+    granted_units = serializers.DecimalField(
+        max_digits=22, decimal_places=4, help_text="The quota reserved: seconds or bytes."
+    )
+    used_total = serializers.DecimalField(
+        source="units_charged", max_digits=22, decimal_places=4, help_text="Used so far."
+    )
+    charged_total = serializers.DecimalField(
+        source="amount_charged", max_digits=22, decimal_places=4, help_text="Money so far."
+    )
+    currency = serializers.CharField()
+
+    class Meta:
+        ref_name = "ChargingSessionAnswer"
+
+    def get_session_id(self, answer: ChargingRequest) -> str:
+        return answer.session.session_id if answer.session is not None else ""
+
+
+class SessionInitiateSerializer(serializers.Serializer):
+    request_id = serializers.RegexField(REQUEST_ID)
+    session_id = serializers.RegexField(REQUEST_ID, help_text="The client's id of the session.")
+    msisdn = serializers.CharField(max_length=20)
+    service = serializers.ChoiceField(choices=SESSION_SERVICES)
+    destination = serializers.CharField(
+        max_length=100, required=False, default="", help_text="Called number, or the APN."
+    )
+    requested = serializers.IntegerField(
+        min_value=1, max_value=10**12, required=False, allow_null=True, default=None,
+        help_text="Quota asked: seconds (voice) or bytes (data); else the operator's default.",
+    )  # fmt: skip
+
+    class Meta:
+        ref_name = "ChargingSessionInitiate"
+
+
+class SessionUpdateSerializer(serializers.Serializer):
+    request_id = serializers.RegexField(REQUEST_ID)
+    used = serializers.IntegerField(min_value=0, max_value=10**12, help_text="Used since last.")
+    requested = serializers.IntegerField(
+        min_value=1, max_value=10**12, required=False, allow_null=True, default=None
+    )
+
+    class Meta:
+        ref_name = "ChargingSessionUpdate"
+
+
+class SessionTerminateSerializer(serializers.Serializer):
+    request_id = serializers.RegexField(REQUEST_ID)
+    used = serializers.IntegerField(min_value=0, max_value=10**12)
+
+    class Meta:
+        ref_name = "ChargingSessionTerminate"
+
+
+def _quantity(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+class ChargingSessionInitiateApi(APIView):
+    """Start a voice or data session: a quota is reserved (units first, then money)."""
+
+    permission_classes = [has_perm(BillingPerm.CHARGE_ONLINE)]
+
+    @extend_schema(
+        operation_id="charging_session_initiate",
+        summary="Initiate a charging session",
+        tags=TAGS,
+        request=SessionInitiateSerializer,
+        responses={200: SessionAnswerSerializer, **errors(400, 401, 403, 422)},
+    )
+    def post(self, request: Request) -> Response:
+        given = SessionInitiateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        answer = session_initiate(
+            client=actor_of(request),
+            request_id=data["request_id"],
+            session_id=data["session_id"],
+            msisdn=data["msisdn"],
+            service=data["service"],
+            destination=data["destination"],
+            requested=_quantity(data["requested"]),
+        )
+        return Response(SessionAnswerSerializer(answer).data)
+
+
+class ChargingSessionUpdateApi(APIView):
+    """Commit what the session used and reserve the next quota."""
+
+    permission_classes = [has_perm(BillingPerm.CHARGE_ONLINE)]
+
+    @extend_schema(
+        operation_id="charging_session_update",
+        summary="Update a charging session",
+        tags=TAGS,
+        request=SessionUpdateSerializer,
+        responses={200: SessionAnswerSerializer, **errors(400, 401, 403, 422)},
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        given = SessionUpdateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        answer = session_update(
+            client=actor_of(request),
+            request_id=data["request_id"],
+            session_id=session_id,
+            used=Decimal(data["used"]),
+            requested=_quantity(data["requested"]),
+        )
+        return Response(SessionAnswerSerializer(answer).data)
+
+
+class ChargingSessionTerminateApi(APIView):
+    """Commit the session's last use, release the rest, close it."""
+
+    permission_classes = [has_perm(BillingPerm.CHARGE_ONLINE)]
+
+    @extend_schema(
+        operation_id="charging_session_terminate",
+        summary="Terminate a charging session",
+        tags=TAGS,
+        request=SessionTerminateSerializer,
+        responses={200: SessionAnswerSerializer, **errors(400, 401, 403, 422)},
+    )
+    def post(self, request: Request, session_id: str) -> Response:
+        given = SessionTerminateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        answer = session_terminate(
+            client=actor_of(request),
+            request_id=data["request_id"],
+            session_id=session_id,
+            used=Decimal(data["used"]),
+        )
+        return Response(SessionAnswerSerializer(answer).data)

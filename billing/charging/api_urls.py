@@ -11,4 +11,15 @@ app_name = "charging-api"
 urlpatterns = [
     path("events/", api.ChargingEventApi.as_view(), name="event"),
     path("balances/", api.ChargingBalanceApi.as_view(), name="balance"),
+    path("sessions/", api.ChargingSessionInitiateApi.as_view(), name="session-initiate"),
+    path(
+        "sessions/<str:session_id>/update/",
+        api.ChargingSessionUpdateApi.as_view(),
+        name="session-update",
+    ),
+    path(
+        "sessions/<str:session_id>/terminate/",
+        api.ChargingSessionTerminateApi.as_view(),
+        name="session-terminate",
+    ),
 ]

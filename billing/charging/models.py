@@ -17,9 +17,20 @@ class ChargingRequest(models.Model):
         GRANTED = "granted", "Granted"
         DENIED = "denied", "Denied"
 
+    class Step(models.TextChoices):
+        EVENT = "event", "Event"
+        INITIATE = "initiate", "Session initiate"
+        UPDATE = "update", "Session update"
+        TERMINATE = "terminate", "Session terminate"
+
     client = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     request_id = models.CharField(max_length=120)
     fingerprint = models.CharField(max_length=64)
+    step = models.CharField(max_length=10, choices=Step.choices, default=Step.EVENT)
+    session = models.ForeignKey(
+        "billing.ChargingSession", models.PROTECT, null=True, blank=True, related_name="requests"
+    )
+    granted_units = models.DecimalField(max_digits=22, decimal_places=4, default=Decimal("0"))
     subscriber = models.ForeignKey(
         "crm.Subscriber", models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -45,3 +56,66 @@ class ChargingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.result} {self.reason}".strip()
+
+
+class ChargingSession(models.Model):
+    """A voice call or data session charged as it happens, in the shape of Diameter Gy's
+    credit control: initiate reserves a quota, update commits what was used and reserves more,
+    terminate commits the last use and releases the rest. A session not heard from before
+    `expires_at` is closed by a scheduled task and its reservations released."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        EXPIRED = "expired", "Expired"
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    session_id = models.CharField(max_length=120)
+    subscriber = models.ForeignKey("crm.Subscriber", models.PROTECT, related_name="+")
+    service = models.CharField(max_length=8)  # voice (seconds) or data (bytes)
+    destination = models.CharField(max_length=100, blank=True)  # called number, or APN
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    used = models.DecimalField(max_digits=22, decimal_places=4, default=Decimal("0"))
+    charged = models.DecimalField(max_digits=22, decimal_places=4, default=Decimal("0"))
+    currency = models.CharField(max_length=3, blank=True)
+    # what the reservation now held covers: units of usage, and in money (when from money)
+    quota = models.DecimalField(max_digits=22, decimal_places=4, default=Decimal("0"))
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "session_id"], name="billing_charging_session_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(status="open"),
+                name="billing_charging_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} ({self.get_status_display()})"
+
+
+class Reservation(models.Model):
+    """What a session holds of one bucket (added to the bucket's `reserved`)."""
+
+    session = models.ForeignKey(ChargingSession, models.CASCADE, related_name="reservations")
+    bucket = models.ForeignKey("billing.Bucket", models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=22, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="billing_reservation_held"
+            ),
+            models.UniqueConstraint(fields=["session", "bucket"], name="billing_reservation_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of bucket {self.bucket_id}"

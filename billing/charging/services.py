@@ -90,22 +90,31 @@ def event_charge(*, client: Any, request_id: str, event: ChargingEvent) -> Charg
     return claim
 
 
-def _decide(claim: ChargingRequest, event: ChargingEvent, *, at: datetime, actor: Any) -> None:
-    e164, problem = Numbers().normalise(event.msisdn)
+def line_for_charging(msisdn: str) -> tuple[Subscriber | None, tuple[str, str] | None]:
+    """The line of `msisdn`, and why it may not be charged (reason, detail) if so: an unknown
+    number, or a line (or account) that is not active."""
+    e164, problem = Numbers().normalise(msisdn)
     line = (
         Subscriber.objects.select_related("account").filter(msisdn=e164).first()
         if not problem
         else None
     )
     if line is None:
-        _deny(claim, "unknown_subscriber", f"No line has the number {event.msisdn!r}.")
-        return
-    claim.subscriber = line
+        return None, ("unknown_subscriber", f"No line has the number {msisdn!r}.")
     if line.status != Subscriber.Status.ACTIVE:
-        _deny(claim, "line_barred", f"The line is {line.get_status_display().lower()}.")
-        return
+        return line, ("line_barred", f"The line is {line.get_status_display().lower()}.")
     if line.account.status != Account.Status.ACTIVE:
-        _deny(claim, "line_barred", f"The line's account is {line.account.get_status_display()}.")
+        state = line.account.get_status_display().lower()
+        return line, ("line_barred", f"The line's account is {state}.")
+    return line, None
+
+
+def _decide(claim: ChargingRequest, event: ChargingEvent, *, at: datetime, actor: Any) -> None:
+    line, refusal = line_for_charging(event.msisdn)
+    claim.subscriber = line
+    if line is None or refusal is not None:
+        assert refusal is not None
+        _deny(claim, *refusal)
         return
     if line.account.payment_type != Account.PaymentType.PREPAID:
         claim.result = ChargingRequest.Result.GRANTED

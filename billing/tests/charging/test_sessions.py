@@ -1,0 +1,210 @@
+"""Session charging (initiate, update, terminate): quotas reserved from units then money, what
+was used committed at the session's price, the rest released; expiry; repeats; concurrency."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from billing.balances.models import Bucket, LedgerEntry
+from billing.balances.services import bucket_open, ledger_mismatches
+from billing.charging.models import ChargingSession
+from billing.charging.sessions import sessions_expire
+from billing.services import allowance_grant
+from common.api_keys import api_key_issue
+from crm.models import Account
+
+BASE = "/api/v1/charging/sessions/"
+ME = "+447400123456"
+
+
+@pytest.fixture
+def msc(admin: Any) -> APIClient:
+    _, secret = api_key_issue(actor=admin, name="MSC", permissions=["billing.charge_online"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    return client
+
+
+@pytest.fixture
+def prepaid(line: Any) -> Any:
+    Account.objects.filter(pk=line.account_id).update(payment_type="prepaid")
+    line.refresh_from_db()
+    return line
+
+
+def money(line: Any, amount: str, actor: Any) -> Bucket:
+    return bucket_open(
+        account=line.account, subscriber=line, kind="main", unit="money", currency="GBP",
+        amount=Decimal(amount), name="Main balance", source_key=f"main:{line.pk}", actor=actor,
+        reason="Top-up",
+    )  # fmt: skip
+
+
+def start(client: APIClient, session: str, requested: int | None = 60, **extra: Any) -> dict:
+    body = {"request_id": f"{session}-i", "session_id": session, "msisdn": ME,
+            "service": "voice", "destination": "+447700900123", **extra}  # fmt: skip
+    if requested is not None:
+        body["requested"] = requested
+    return client.post(BASE, body, format="json").json()
+
+
+def update(client: APIClient, session: str, n: int, used: int, requested: int = 60) -> dict:
+    body = {"request_id": f"{session}-u{n}", "used": used, "requested": requested}
+    return client.post(f"{BASE}{session}/update/", body, format="json").json()
+
+
+def terminate(client: APIClient, session: str, used: int) -> dict:
+    body = {"request_id": f"{session}-t", "used": used}
+    return client.post(f"{BASE}{session}/terminate/", body, format="json").json()
+
+
+def state(bucket: Bucket) -> tuple[Decimal, Decimal]:
+    fresh = Bucket.objects.get(pk=bucket.pk)
+    return fresh.balance, fresh.reserved
+
+
+@pytest.mark.django_db
+def test_a_call_reserves_money_commits_what_was_used_and_releases_the_rest(msc, prepaid, admin):
+    # given: 1.00; the tests' tariff charges 0.10 a minute by the second
+    main = money(prepaid, "1.00", admin)
+    # when: 60 s reserved
+    first = start(msc, "call-1")
+    # then: held, not spent
+    assert (first["result"], first["granted_units"]) == ("granted", "60.0000")
+    assert state(main) == (Decimal("1"), Decimal("0.1"))
+    # when: 60 s used, 60 more asked
+    second = update(msc, "call-1", 1, used=60)
+    assert (second["used_total"], second["charged_total"]) == ("60.0000", "0.1000")
+    assert state(main) == (Decimal("0.9"), Decimal("0.1"))
+    # when: the call ends after 30 more seconds
+    last = terminate(msc, "call-1", used=30)
+    # then: 90 s charged at 0.15 in all, nothing held
+    assert (last["result"], last["used_total"], last["charged_total"]) == (
+        "granted", "90.0000", "0.1500",
+    )  # fmt: skip
+    assert state(main) == (Decimal("0.85"), Decimal("0"))
+    assert ChargingSession.objects.get().status == "closed"
+    assert sum(e.amount for e in LedgerEntry.objects.filter(kind="usage")) == Decimal("-0.15")
+    assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_voice_allowance_seconds_are_reserved_before_money(msc, prepaid, admin):
+    main = money(prepaid, "1.00", admin)
+    minutes = allowance_grant(
+        subscriber=prepaid, service="voice", quantity=Decimal("1"), source_key="plan:v",
+        description="1 minute", actor=admin, valid_until=None,
+    )  # fmt: skip
+    first = start(msc, "call-2", requested=90)
+    assert first["granted_units"] == "60.0000"  # what the allowance has
+    assert state(minutes) == (Decimal("60"), Decimal("60"))
+    terminate(msc, "call-2", used=45)
+    assert state(minutes) == (Decimal("15"), Decimal("0"))
+    assert state(main) == (Decimal("1"), Decimal("0"))
+
+
+@pytest.mark.django_db
+def test_a_quota_the_balance_cannot_pay_is_made_smaller_then_refused(msc, prepaid, admin):
+    main = money(prepaid, "0.05", admin)  # 30 s at 0.10 a minute
+    first = start(msc, "call-3", requested=120)
+    assert (first["result"], first["granted_units"]) == ("granted", "30.0000")
+    assert state(main) == (Decimal("0.05"), Decimal("0.05"))
+    second = update(msc, "call-3", 1, used=30)
+    assert (second["result"], second["reason"]) == ("denied", "insufficient_balance")
+    assert state(main) == (Decimal("0"), Decimal("0"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [("poor", "insufficient_balance"), ("suspended", "line_barred"),
+     ("unknown", "unknown_subscriber")],
+)  # fmt: skip
+def test_an_initiate_that_cannot_go_on_is_denied_and_holds_nothing(
+    msc, prepaid, admin, setup, reason
+):
+    main = money(prepaid, "0" if setup == "poor" else "1.00", admin)
+    if setup == "suspended":
+        type(prepaid).objects.filter(pk=prepaid.pk).update(status="suspended")
+    answer = start(msc, "call-4", msisdn="+447400999999" if setup == "unknown" else ME)
+    assert (answer["result"], answer["reason"]) == ("denied", reason)
+    assert Bucket.objects.get(pk=main.pk).reserved == 0
+    assert not ChargingSession.objects.filter(status="open").exists()
+
+
+@pytest.mark.django_db
+def test_repeated_requests_answer_alike_and_charge_once(msc, prepaid, admin):
+    main = money(prepaid, "1.00", admin)
+    start(msc, "call-5")
+    assert start(msc, "call-5") == start(msc, "call-5")
+    first = update(msc, "call-5", 1, used=60)
+    assert update(msc, "call-5", 1, used=60) == first
+    assert state(main) == (Decimal("0.9"), Decimal("0.1"))
+
+
+@pytest.mark.django_db
+def test_an_unknown_session_is_denied(msc, prepaid):
+    answer = update(msc, "nope", 1, used=10)
+    assert (answer["result"], answer["reason"]) == ("denied", "unknown_session")
+
+
+@pytest.mark.django_db
+def test_a_session_never_heard_from_again_expires_and_releases_its_hold(msc, prepaid, admin):
+    main = money(prepaid, "1.00", admin)
+    start(msc, "call-6")
+    assert state(main) == (Decimal("1"), Decimal("0.1"))
+    # when: the expiry task runs after the reservation's time
+    later = timezone.now() + timedelta(hours=1)
+    assert sessions_expire(now=later) == 1
+    # then
+    assert state(main) == (Decimal("1"), Decimal("0"))
+    assert ChargingSession.objects.get().status == "expired"
+    assert update(msc, "call-6", 1, used=10)["reason"] == "unknown_session"
+
+
+@pytest.mark.django_db
+def test_bad_session_requests_are_refused(msc, prepaid):
+    bad = msc.post(BASE, {"request_id": "x", "session_id": "s", "msisdn": ME, "service": "fax"},
+                   format="json")  # fmt: skip
+    assert bad.status_code == 400
+    negative = msc.post(f"{BASE}s/update/", {"request_id": "y", "used": -1}, format="json")
+    assert negative.status_code == 400
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sessions_never_reserve_more_than_the_balance(prepaid, admin):
+    if connection.vendor != "postgresql":
+        pytest.skip("row-level concurrency needs PostgreSQL")
+    # given: 0.50 and twelve calls asking 60 s (0.10) each at once
+    main = money(prepaid, "0.50", admin)
+    _, secret = api_key_issue(actor=admin, name="MSC", permissions=["billing.charge_online"])
+    barrier = threading.Barrier(12)
+    answers: list[dict] = []
+
+    def call(index: int) -> None:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+        try:
+            barrier.wait()
+            answers.append(start(api, f"c{index}"))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then: what is granted is what the balance pays for, never more
+    granted = sum(Decimal(a["granted_units"]) for a in answers if a["result"] == "granted")
+    assert granted == Decimal(300)  # 0.50 buys 300 s at 0.10 a minute
+    assert state(main) == (Decimal("0.5"), Decimal("0.5"))
