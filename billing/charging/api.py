@@ -29,6 +29,9 @@ from common.api import actor_of, errors, has_perm, refuse
 from crm.models import Subscriber
 
 TAGS = ["charging"]
+# Network elements are capacity-planned machine clients: a per-key request rate would refuse
+# subscribers' calls and messages, so the charging API has none (the people's API keeps its own).
+NO_THROTTLE: list[Any] = []
 REQUEST_ID = r"^[A-Za-z0-9._:@-]{1,120}$"
 
 
@@ -87,6 +90,7 @@ class ChargingEventApi(APIView):
     breaks the schema, 422 when its request id was used for another event."""
 
     permission_classes = [has_perm(BillingPerm.CHARGE_ONLINE)]
+    throttle_classes = NO_THROTTLE
 
     @extend_schema(
         operation_id="charging_event",
@@ -142,6 +146,7 @@ class ChargingBalanceApi(APIView):
     """A line's buckets as the charging system sees them: balance, held, available."""
 
     permission_classes = [has_perm(BillingPerm.CHARGE_ONLINE)]
+    throttle_classes = NO_THROTTLE
 
     @extend_schema(
         operation_id="charging_balance",
@@ -239,6 +244,7 @@ class ChargingSessionInitiateApi(APIView):
     """Start a voice or data session: a quota is reserved (units first, then money)."""
 
     permission_classes = [has_perm(BillingPerm.CHARGE_ONLINE)]
+    throttle_classes = NO_THROTTLE
 
     @extend_schema(
         operation_id="charging_session_initiate",
@@ -267,6 +273,7 @@ class ChargingSessionUpdateApi(APIView):
     """Commit what the session used and reserve the next quota."""
 
     permission_classes = [has_perm(BillingPerm.CHARGE_ONLINE)]
+    throttle_classes = NO_THROTTLE
 
     @extend_schema(
         operation_id="charging_session_update",
@@ -293,6 +300,7 @@ class ChargingSessionTerminateApi(APIView):
     """Commit the session's last use, release the rest, close it."""
 
     permission_classes = [has_perm(BillingPerm.CHARGE_ONLINE)]
+    throttle_classes = NO_THROTTLE
 
     @extend_schema(
         operation_id="charging_session_terminate",

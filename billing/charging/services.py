@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -186,7 +187,7 @@ def _price(
         if event.amount is None:
             return "A service event needs its price."
         return event.amount, currency
-    tariff = line_rating.tariff_resolver()(plan_id=line.plan_id)
+    tariff = tariff_for_plan(line.plan_id)
     if tariff is None:
         return "The line's plan has no tariff."
     if tariff.currency != currency:
@@ -197,6 +198,30 @@ def _price(
     if cost is None:
         return str(getattr(result, "reason", result))
     return Decimal(cost).quantize(MONEY_STEP, ROUND_HALF_UP), currency
+
+
+# A plan's tariff (its versions and compiled engines) is kept a minute per worker process: read
+# afresh for every event it would cost more than the rest of the request. A version published
+# now rates from the next minute on.
+TARIFF_SECONDS = 60.0
+_TARIFFS: dict[int | None, tuple[float, Any]] = {}
+
+
+def tariff_for_plan(plan_id: int | None) -> Any:
+    now = time.monotonic()
+    kept = _TARIFFS.get(plan_id)
+    if kept is not None and now - kept[0] < TARIFF_SECONDS:
+        return kept[1]
+    tariff = line_rating.tariff_resolver()(plan_id=plan_id)
+    if len(_TARIFFS) > 1000:
+        _TARIFFS.clear()
+    _TARIFFS[plan_id] = (now, tariff)
+    return tariff
+
+
+def tariffs_forget() -> None:
+    """Forget kept tariffs (tests change settings and tariffs)."""
+    _TARIFFS.clear()
 
 
 def _deny(claim: ChargingRequest, reason: str, detail: str) -> None:

@@ -34,7 +34,7 @@ from billing.balances.services import (
     units_reserve,
 )
 from billing.charging.models import ChargingRequest, ChargingSession, Reservation
-from billing.charging.services import line_for_charging
+from billing.charging.services import line_for_charging, tariff_for_plan
 from billing.rating.plan import SECOND
 from billing.usage import lines as line_rating
 from common.actors import system_actor
@@ -320,7 +320,7 @@ def _price(
 ) -> Decimal | str:
     """What the session's usage from `before` to `after` costs: the price of all of it less the
     price of what came before, both from the call's start (why it was refused, as text)."""
-    tariff = line_rating.tariff_resolver()(plan_id=line.plan_id)
+    tariff = tariff_for_plan(line.plan_id)
     if tariff is None:
         return "The line's plan has no tariff."
     if tariff.currency != session.currency:
