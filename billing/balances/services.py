@@ -510,7 +510,7 @@ def usage_charges_debit(
         .order_by("pk")
     )
     if connection.vendor == "postgresql":
-        buckets = buckets.select_for_update()
+        buckets = buckets.select_for_update(of=("self",))
     available: dict[int, Decimal] = {}
     own: dict[int, list[tuple[Any, ...]]] = {}  # by line
     shared: dict[int, list[tuple[Any, ...]]] = {}  # by account
@@ -739,7 +739,7 @@ def _money_buckets_locked(subscriber: Any, currency: str, at: datetime) -> list[
     """The line's spendable money buckets (and its account's shared ones) in the currency,
     locked in pk order, returned in the order money is spent: priority, then ending soonest."""
     buckets = list(
-        Bucket.objects.select_for_update()
+        Bucket.objects.select_for_update(of=("self",))
         .filter(
             Q(subscriber=subscriber) | Q(account_id=subscriber.account_id, subscriber__isnull=True),
             unit=Bucket.Unit.MONEY,

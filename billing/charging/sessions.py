@@ -206,8 +206,10 @@ def _default_quota(service: str) -> Decimal:
 
 
 def _open_session(client: Any, session_id: str) -> ChargingSession | None:
+    # only the session's row is locked (of="self"): locking its line too would deadlock with
+    # requests inserting rows that refer to the line while they hold its money buckets
     return (
-        ChargingSession.objects.select_for_update()
+        ChargingSession.objects.select_for_update(of=("self",))
         .select_related("subscriber", "subscriber__account")
         .filter(client=client, session_id=session_id, status=ChargingSession.Status.OPEN)
         .first()

@@ -208,3 +208,51 @@ def test_concurrent_sessions_never_reserve_more_than_the_balance(prepaid, admin)
     granted = sum(Decimal(a["granted_units"]) for a in answers if a["result"] == "granted")
     assert granted == Decimal(300)  # 0.50 buys 300 s at 0.10 a minute
     assert state(main) == (Decimal("0.5"), Decimal("0.5"))
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_updates_initiates_and_events_on_one_line_at_once_all_answer(prepaid, admin):
+    if connection.vendor != "postgresql":
+        pytest.skip("row-level concurrency needs PostgreSQL")
+    # given: six calls under way on a line with 100.00
+    main = money(prepaid, "100.00", admin)
+    _, secret = api_key_issue(actor=admin, name="MSC", permissions=["billing.charge_online"])
+    opener = APIClient()
+    opener.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    for index in range(6):
+        start(opener, f"open{index}")
+    barrier = threading.Barrier(18)
+    statuses: list[int] = []
+
+    def work(index: int) -> None:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+        try:
+            barrier.wait()
+            if index < 6:  # an update of a call under way (it locks the session's row)
+                body = {"request_id": f"u{index}", "used": 30, "requested": 60}
+                response = api.post(f"{BASE}open{index}/update/", body, format="json")
+            elif index < 12:  # a new call (it inserts rows that refer to the line)
+                body = {"request_id": f"n{index}", "session_id": f"new{index}",
+                        "msisdn": ME, "service": "voice", "destination": "+447700900123",
+                        "requested": 60}  # fmt: skip
+                response = api.post(BASE, body, format="json")
+            else:  # an SMS
+                body = {"request_id": f"e{index}", "msisdn": ME, "service": "sms",
+                        "destination": "+447700900123"}  # fmt: skip
+                response = api.post("/api/v1/charging/events/", body, format="json")
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(18)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then: every request answered (no deadlock, no server error), and the ledger adds up
+    assert statuses == [200] * 18
+    assert ledger_mismatches() == []
+    balance, reserved = state(main)
+    assert balance >= reserved
