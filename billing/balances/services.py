@@ -608,8 +608,9 @@ def money_take(
 ) -> list[LedgerEntry]:
     """Take `amount` from the line's money buckets (and its account's shared ones), lowest
     priority number first, then the one ending soonest, each down to its floor; all of it or
-    nothing (BalanceRefused, insufficient_balance). The buckets are locked in pk order for the
-    caller's transaction, so concurrent takes never spend the same money twice."""
+    nothing (BalanceRefused, insufficient_balance, raised before anything is written). The
+    buckets are locked in pk order for the caller's transaction, so concurrent takes never
+    spend the same money twice."""
     if amount <= 0:
         return []
     buckets = _money_buckets_locked(subscriber, currency, at)
@@ -630,8 +631,8 @@ def money_take(
     entries = []
     for bucket, take in draws:
         after = _balance_move(bucket, -take, at=at)
-        if after is None:  # cannot happen under the rows' locks; refuse rather than overspend
-            raise BalanceRefused("The balance changed; try again.", code="insufficient_balance")
+        if after is None:  # cannot happen under the rows' locks: fail whole, never half
+            raise RuntimeError(f"bucket {bucket.pk} changed under its row lock")
         entries.append(
             _entry_write(
                 bucket,

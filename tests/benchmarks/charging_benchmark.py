@@ -48,7 +48,7 @@ django.setup()
 
 from django.db import connection
 
-MSISDN = "+447400888001"
+MSISDN_FORMAT = "+44740088%05d"  # the benchmark's prepaid lines: +447400880001 ...
 
 # wrk scripts: each request its own id (thread number + counter); the summary as one JSON line
 COMMON_LUA = """
@@ -80,8 +80,8 @@ wrk.headers["Content-Type"] = "application/json"
 function request()
   counter = counter + 1
   local body = string.format(
-    '{"request_id": "ev-%s-%d-%d", "msisdn": "MSISDN", "service": "sms", '
-    .. '"destination": "+447700900123"}', RUN, thread_id, counter)
+    '{"request_id": "ev-%s-%d-%d", "msisdn": "' .. MSISDN_FORMAT .. '", "service": "sms", '
+    .. '"destination": "+447700900123"}', RUN, thread_id, counter, counter % LINES + 1)
   return wrk.format(nil, nil, nil, body)
 end
 """
@@ -98,8 +98,9 @@ function request()
   local session = string.format("s-%s-%d-%d", RUN, thread_id, counter)
   if step == "initiate" then
     local body = string.format(
-      '{"request_id": "%s-i", "session_id": "%s", "msisdn": "MSISDN", "service": "voice", '
-      .. '"destination": "+447700900123", "requested": 60}', session, session)
+      '{"request_id": "%s-i", "session_id": "%s", "msisdn": "' .. MSISDN_FORMAT .. '", '
+      .. '"service": "voice", "destination": "+447700900123", "requested": 60}',
+      session, session, counter % LINES + 1)
     return wrk.format(nil, "/api/v1/charging/sessions/", nil, body)
   end
   local body = string.format('{"request_id": "%s-%s", "used": 30}', session, step)
@@ -109,14 +110,23 @@ end
 )
 
 
+def _lua(script: str, run: str, lines: int) -> str:
+    return (
+        script.replace("RUN", f'"{run}"')
+        .replace("MSISDN_FORMAT", f'"{MSISDN_FORMAT}"')
+        .replace("LINES", str(lines))
+    )
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def setup_data() -> tuple[str, str]:
-    """A prepaid line with 1,000,000 GBP, an API key (its secret) and a batch id to read."""
+def setup_data(lines: int) -> tuple[str, str]:
+    """`lines` prepaid lines with 1,000,000 GBP each, an API key (its secret) and a batch id to
+    read for the baseline."""
     from billing.balances.models import Bucket
     from billing.balances.services import bucket_open
     from billing.rating.demo import tariffs_demo_ensure
@@ -129,26 +139,28 @@ def setup_data() -> tuple[str, str]:
 
     actor = system_actor()
     catalog_demo_ensure(actor, tariffs=tariffs_demo_ensure(actor))  # plans priced by tariffs
-    line = Subscriber.objects.filter(msisdn=MSISDN).first()
-    if line is None:
-        customer = Customer.objects.create(
-            number="BENCH-CHG-1", first_name="Bench", last_name="OCS"
-        )
-        account = Account.objects.create(
-            number="BENCH-CHG-1", customer=customer, currency="GBP", payment_type="prepaid",
-            bill_cycle_day=1,
-        )  # fmt: skip
-        plan = PricePlan.objects.filter(currency="GBP", tariff__isnull=False).first()
-        line = Subscriber.objects.create(
-            account=account, msisdn=MSISDN, iccid="8944000000000888001", imsi="234100000888001",
-            status="active", plan=plan,
-        )  # fmt: skip
-    if not Bucket.objects.filter(subscriber=line, kind="main").exists():
-        bucket_open(
-            account=line.account, subscriber=line, kind="main", unit="money", currency="GBP",
-            amount=Decimal("1000000"), name="Main balance", source_key=f"main:bench:{line.pk}",
-            actor=actor, reason="Benchmark top-up",
-        )  # fmt: skip
+    plan = PricePlan.objects.filter(currency="GBP", tariff__isnull=False).first()
+    for index in range(1, lines + 1):
+        msisdn = MSISDN_FORMAT % index
+        line = Subscriber.objects.filter(msisdn=msisdn).first()
+        if line is None:
+            customer = Customer.objects.create(
+                number=f"BENCH-OCS-{index}", first_name="Bench", last_name="OCS"
+            )
+            account = Account.objects.create(
+                number=f"BENCH-OCS-{index}", customer=customer, currency="GBP",
+                payment_type="prepaid", bill_cycle_day=1,
+            )  # fmt: skip
+            line = Subscriber.objects.create(
+                account=account, msisdn=msisdn, iccid=f"89440000000{index:08d}",
+                imsi=f"2341000{index:08d}", status="active", plan=plan,
+            )  # fmt: skip
+        if not Bucket.objects.filter(subscriber=line, kind="main").exists():
+            bucket_open(
+                account=line.account, subscriber=line, kind="main", unit="money",
+                currency="GBP", amount=Decimal("1000000"), name="Main balance",
+                source_key=f"main:bench:{line.pk}", actor=actor, reason="Benchmark top-up",
+            )  # fmt: skip
     key, secret = api_key_issue(
         actor=actor,
         name=f"Charging bench {time.time():.0f}",
@@ -156,7 +168,7 @@ def setup_data() -> tuple[str, str]:
     )
     batch = usage_batch_ingest_records(
         records=[{"record_id": f"bench-{time.time()}", "service": "sms",
-                  "calling_number": MSISDN, "called_number": "+447700900123",
+                  "calling_number": MSISDN_FORMAT % 1, "called_number": "+447700900123",
                   "started_at": "2026-01-05T10:00:00Z"}],
         source="charging-bench",
         actor=key.user,
@@ -188,12 +200,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--lines",
+        type=int,
+        default=200,
+        help="Prepaid lines the requests are spread over "
+        "(1: every request hits one balance, the worst case for its row lock).",
+    )
     options = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (migrated).")
     if shutil.which("wrk") is None:
         sys.exit("Install wrk (Debian: apt-get install wrk).")
-    secret, batch_id = setup_data()
+    secret, batch_id = setup_data(options.lines)
     from billing.balances.services import ledger_mismatches
 
     connection.close()
@@ -239,22 +258,22 @@ def main() -> None:
                 f"{base}/api/v1/charging/events/",
                 secret,
                 **common,
-                script=EVENT_LUA.replace("RUN", f'"{run}"').replace("MSISDN", MSISDN),
+                script=_lua(EVENT_LUA, run, options.lines),
             ),
         }
         for step in ("initiate", "update", "terminate"):
-            script = (
-                SESSION_LUA.replace("RUN", f'"{run}"')
-                .replace("MSISDN", MSISDN)
-                .replace("local step = STEP", f'local step = "{step}"')
+            script = _lua(SESSION_LUA, run, options.lines).replace(
+                "local step = STEP", f'local step = "{step}"'
             )
             results[f"session {step}"] = wrk(f"{base}/", secret, **common, script=script)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     baseline = results["baseline (read one row by key)"]
-    print(f"gunicorn {options.workers} sync workers, wrk {options.connections} connections, "
-          f"{options.seconds} s a run, {os.cpu_count()} cores")  # fmt: skip
+    print(
+        f"gunicorn {options.workers} sync workers, wrk {options.connections} connections, "
+        f"{options.seconds} s a run, {options.lines} prepaid lines, {os.cpu_count()} cores"
+    )
     for name, result in results.items():
         print(
             f"{name:32} {result['rps']:8,.0f} req/s  p50 {result['p50']:6.1f} ms  "
@@ -297,7 +316,7 @@ def overspend_check() -> None:
     from billing.charging.models import ChargingRequest
 
     below = Bucket.objects.filter(balance__lt=F("reserved") + F("lowest_balance")).count()
-    line_buckets = Bucket.objects.filter(subscriber__msisdn=MSISDN, unit="money")
+    line_buckets = Bucket.objects.filter(subscriber__msisdn__startswith="+44740088", unit="money")
     taken = -(
         LedgerEntry.objects.filter(bucket__in=line_buckets, kind="usage").aggregate(
             total=Sum("amount")
@@ -305,7 +324,7 @@ def overspend_check() -> None:
         or Decimal(0)
     )
     granted_events = ChargingRequest.objects.filter(
-        subscriber__msisdn=MSISDN, step="event", result="granted"
+        subscriber__msisdn__startswith="+44740088", step="event", result="granted"
     ).aggregate(total=Sum("amount_charged"))["total"] or Decimal(0)
     print(f"buckets below their floor: {below}; money taken {taken} GBP "
           f"(events granted {granted_events} GBP, the rest sessions)")  # fmt: skip
