@@ -1,12 +1,13 @@
 """Event charging: one SMS, one MMS or a fixed-price service, checked and debited in one step.
 
-The request's id is claimed first (a row unique per client and id): a repeat, even one sent at
-the same instant, waits for the first to commit and then gets the first answer, and nothing is
-debited twice. Then, in the same transaction: the line (unknown, barred or suspended lines are
-denied), units from an allowance bucket that holds them all, else the price from the line's
-tariff (or the service's own price) taken from its money buckets, all or nothing (billing
-.balances). A denial is an answer too, kept and repeated like a grant. Postpaid lines are
-granted without a debit: their usage reaches the bill through the usage records.
+The answer is stored under the client's request id (unique per client) in the transaction that
+debits: a repeat, even one sent at the same instant, waits for the first to commit, finds its
+answer, undoes its own work and returns the first answer, so nothing is debited twice. The
+decision, in that transaction: the line (unknown, barred or suspended lines are denied), units
+from an allowance bucket that holds them all, else the price from the line's tariff (or the
+service's own price) taken from its money buckets, all or nothing (billing.balances). A
+denial is an answer too, kept and repeated like a grant. Postpaid lines are granted without a
+debit: their usage reaches the bill through the usage records.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.balances.services import (
@@ -34,8 +35,6 @@ from billing.usage.parsers import Numbers
 from crm.models import Account, Subscriber
 
 SERVICES = ("sms", "mms", "service")
-ANSWER_FIELDS = ["subscriber", "result", "reason", "detail", "units_charged", "amount_charged",
-                 "currency"]  # fmt: skip
 MONEY_STEP = Decimal("0.0001")
 
 
@@ -61,36 +60,65 @@ class ChargingEvent:
         return hashlib.sha256(body.encode()).hexdigest()
 
 
+class _Repeated(Exception):
+    """The request id was answered by another transaction: undo this one's work."""
+
+
 def event_charge(*, client: Any, request_id: str, event: ChargingEvent) -> ChargingRequest:
     """Answer one charging event (see the module docstring); the answer is the stored request.
-    A request id used before with another event raises IdempotencyConflict."""
+    A request id used before with another event raises IdempotencyConflict.
+
+    The event is decided and debited first and its answer inserted last, in one transaction:
+    an answer already stored for the id (or being stored by a concurrent repeat, which the
+    insert waits for) makes the insert do nothing, and the whole transaction, debits included,
+    is undone and the first answer returned. A first request costs no extra statement."""
     fingerprint = event.fingerprint()
     at = event.occurred_at or timezone.now()
-    with transaction.atomic():
-        claim = ChargingRequest(
-            client=client,
-            request_id=request_id,
-            fingerprint=fingerprint,
-            service=event.service,
-            quantity=event.quantity,
-            destination=event.destination[:40],
-            occurred_at=at,
-            result=ChargingRequest.Result.DENIED,
+    claim = ChargingRequest(
+        client=client,
+        request_id=request_id,
+        fingerprint=fingerprint,
+        service=event.service,
+        quantity=event.quantity,
+        destination=event.destination[:40],
+        occurred_at=at,
+        result=ChargingRequest.Result.DENIED,
+    )
+    try:
+        with transaction.atomic():
+            _decide(claim, event, at=at, actor=client)
+            if not _answer_insert(claim):
+                raise _Repeated
+            return claim
+    except _Repeated:
+        first = ChargingRequest.objects.get(client=client, request_id=request_id)
+        if first.fingerprint != fingerprint:
+            raise IdempotencyConflict(
+                "This request id was used for a different event.",
+                fields={"request_id": ["Already used for another event."]},
+            ) from None
+        return first
+
+
+def _answer_insert(claim: ChargingRequest) -> bool:
+    """Insert the answer unless the client's request id has one (ON CONFLICT DO NOTHING: a
+    concurrent insert of the same id is waited for). Whether it was inserted."""
+    fields = [f for f in ChargingRequest._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(claim, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{ChargingRequest._meta.db_table}" ({columns}) '
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            "ON CONFLICT (client_id, request_id) DO NOTHING RETURNING id",
+            values,
         )
-        try:
-            with transaction.atomic():
-                claim.save(force_insert=True)
-        except IntegrityError:
-            first = ChargingRequest.objects.get(client=client, request_id=request_id)
-            if first.fingerprint != fingerprint:
-                raise IdempotencyConflict(
-                    "This request id was used for a different event.",
-                    fields={"request_id": ["Already used for another event."]},
-                ) from None
-            return first
-        _decide(claim, event, at=at, actor=client)
-        claim.save(update_fields=ANSWER_FIELDS)
-    return claim
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    claim.pk = row[0]
+    claim._state.adding = False
+    return True
 
 
 def line_for_charging(msisdn: str) -> tuple[Subscriber | None, tuple[str, str] | None]:

@@ -229,3 +229,35 @@ def test_many_concurrent_events_never_spend_more_than_the_balance(prepaid, admin
     assert _balance(main) == Decimal("0")
     assert LedgerEntry.objects.filter(kind="usage").count() == 10
     assert ledger_mismatches() == []
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_one_request_sent_eight_times_at_once_is_debited_once(prepaid, admin):
+    if connection.vendor != "postgresql":
+        pytest.skip("row-level concurrency needs PostgreSQL")
+    main = money(prepaid, "1.00", admin)
+    _, secret = api_key_issue(actor=admin, name="SMSC", permissions=["billing.charge_online"])
+    barrier = threading.Barrier(8)
+    answers: list[dict[str, Any]] = []
+
+    def send() -> None:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+        try:
+            barrier.wait()
+            answers.append(api.post(URL, sms("once"), format="json").json())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 8
+    assert all(answer == answers[0] for answer in answers)
+    assert answers[0]["result"] == "granted"
+    assert _balance(main) == Decimal("0.95")
+    assert LedgerEntry.objects.filter(kind="usage").count() == 1
+    assert ChargingRequest.objects.count() == 1
