@@ -54,6 +54,10 @@ app.conf.beat_schedule = {
         "task": "billing.charging.tasks.charging_sessions_expire_task",
         "schedule": 60.0,
     },
+    "charged-usage-record": {
+        "task": "billing.charging.tasks.charged_usage_record_task",
+        "schedule": 60.0,
+    },
     "msisdn-quarantines-end": {
         "task": "orders.tasks.msisdn_quarantines_end_task",
         "schedule": 3600.0,

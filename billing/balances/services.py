@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 
 from billing.balances.models import BalanceAdjustment, BalanceDebt, Bucket, LedgerEntry
@@ -28,6 +28,7 @@ from common.actors import system_actor
 from common.audit import audit_record, changes_created
 from common.bulk import rows_write
 from common.errors import ApplicationError, InvalidTransition
+from common.models import DecimalSum
 from common.money import minor_units
 
 ZERO = Decimal("0")
@@ -1019,11 +1020,18 @@ class LedgerMismatch:
 def ledger_mismatches() -> list[LedgerMismatch]:
     """Every bucket whose balance is not the sum of its entries (there should be none): one
     grouped query over the whole ledger."""
-    rows = (
-        Bucket.objects.annotate(entries_sum=Sum("entries__amount", default=ZERO))
-        .exclude(balance=F("entries_sum"))
-        .values_list("pk", "public_id", "balance", "entries_sum")
-    )
+    totals = Bucket.objects.annotate(entries_sum=DecimalSum("entries__amount", default=ZERO))
+    rows: Iterable[tuple[Any, ...]]
+    if connection.vendor == "postgresql":
+        rows = totals.exclude(balance=F("entries_sum")).values_list(
+            "pk", "public_id", "balance", "entries_sum"
+        )
+    else:  # SQLite adds decimals as floats: compared here, at the column's places
+        rows = [
+            row
+            for row in totals.values_list("pk", "public_id", "balance", "entries_sum")
+            if row[2] != row[3]
+        ]
     return [
         LedgerMismatch(pk, str(public_id), Decimal(balance), Decimal(total))
         for pk, public_id, balance, total in rows

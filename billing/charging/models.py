@@ -45,11 +45,20 @@ class ChargingRequest(models.Model):
     amount_charged = models.DecimalField(max_digits=22, decimal_places=4, default=Decimal("0"))
     currency = models.CharField(max_length=3, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # when a granted prepaid event became a usage record (billing.usage)
+    usage_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["client", "request_id"], name="billing_charging_request_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(step="event", result="granted", usage_recorded_at=None),
+                name="billing_charging_to_record",
             )
         ]
         permissions = [("charge_online", "Ask for online charging decisions (network elements)")]
@@ -83,6 +92,7 @@ class ChargingSession(models.Model):
     started_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    usage_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

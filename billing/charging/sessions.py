@@ -374,3 +374,112 @@ def _deny(claim: ChargingRequest, reason: str, detail: str) -> ChargingRequest:
     claim.detail = detail[:200]
     claim.save()
     return claim
+
+
+# --- what was charged becomes usage records ------------------------------------------------------
+
+ONLINE_SOURCE = "online-charging"
+
+
+def charged_usage_record(*, limit: int = 5000) -> int:
+    """Keep what online charging charged prepaid lines as usage records (itemised usage,
+    reconciliation): granted SMS and MMS events, and ended sessions that used something, as
+    one batch of records written as charged (billing.usage; never rated or debited again).
+    Fixed-price service events stay in their answers and the ledger. Re-runnable; returns how
+    many records were written."""
+    from billing.usage.services import usage_records_charged_online
+
+    now = timezone.now()
+    with transaction.atomic():
+        events = list(
+            ChargingRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("subscriber", "subscriber__account")
+            .filter(step=Step.EVENT, result=ChargingRequest.Result.GRANTED, usage_recorded_at=None)
+            .order_by("created_at")[:limit]
+        )
+        sessions = list(
+            ChargingSession.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("subscriber", "subscriber__account")
+            .filter(
+                status__in=[ChargingSession.Status.CLOSED, ChargingSession.Status.EXPIRED],
+                usage_recorded_at=None,
+            )
+            .order_by("updated_at")[:limit]
+        )
+        records = [
+            _event_record(event)
+            for event in events
+            if event.service in ("sms", "mms")
+            and event.subscriber is not None
+            and event.subscriber.account.payment_type == "prepaid"
+        ]
+        records += [
+            _session_record(session)
+            for session in sessions
+            if session.used > 0 and session.subscriber.account.payment_type == "prepaid"
+        ]
+        if records:
+            usage_records_charged_online(records=records, source=ONLINE_SOURCE)
+        ChargingRequest.objects.filter(pk__in=[e.pk for e in events]).update(usage_recorded_at=now)
+        ChargingSession.objects.filter(pk__in=[s.pk for s in sessions]).update(
+            usage_recorded_at=now
+        )
+    return len(records)
+
+
+def _line_fields(line: Subscriber) -> dict[str, Any]:
+    return {
+        "subscriber_id": line.pk,
+        "account_id": line.account_id,
+        "payment_type": line.account.payment_type,
+        "calling_number": line.msisdn,
+        "calling_e164": line.msisdn,
+        "direction": "originating",
+    }
+
+
+def _event_record(event: ChargingRequest) -> dict[str, Any]:
+    assert event.subscriber is not None
+    from billing.usage.parsers import Numbers
+
+    called, _ = Numbers().normalise(event.destination) if event.destination else ("", "")
+    record: dict[str, Any] = {
+        **_line_fields(event.subscriber),
+        "source_record_id": f"{event.client_id}:{event.request_id}",
+        "service": event.service,
+        "called_number": event.destination,
+        "called_e164": called,
+        "started_at": event.occurred_at,
+        "message_parts": event.quantity,
+        "delivery_status": "delivered",
+        "charge_amount": event.amount_charged,
+        "currency": event.currency or event.subscriber.account.currency,
+        "allowance_units": event.units_charged,
+        "rating_trace": {"online": {"request": event.request_id}},
+    }
+    line_rating.destination_class(record, line_rating.Prefixes.from_settings())
+    return record
+
+
+def _session_record(session: ChargingSession) -> dict[str, Any]:
+    line = session.subscriber
+    record: dict[str, Any] = {
+        **_line_fields(line),
+        **_record(session, line),
+        "source_record_id": f"{session.client_id}:session:{session.session_id}",
+        "charge_amount": session.charged,
+        "currency": session.currency,
+        "rating_trace": {"online": {"session": session.session_id, "used": str(session.used)}},
+    }
+    used = int(session.used)
+    if session.service == "voice":
+        record.update(
+            answered_at=session.started_at,
+            ended_at=session.started_at + timedelta(seconds=used),
+            duration_seconds=used,
+            billable_seconds=used,
+            disposition="answered",
+        )
+    else:
+        record.update(bytes_down=used)
+    return record

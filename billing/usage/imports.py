@@ -411,6 +411,27 @@ def _chunk_load_once(
     return tally
 
 
+@transaction.atomic
+def chunk_write_charged(
+    context: BatchContext, chunk: UsageBatchChunk, records: list[Record]
+) -> ChunkTally:
+    """Write records already charged (online charging debited them as they happened): kept
+    and counted like any other, never rated or debited again. Records stored before (the
+    same source and id) count as duplicates."""
+    batch = context.batch
+    now = timezone.now()
+    tally = ChunkTally(received=len(records))
+    existing = _existing([(r["dedup_key"], r["started_at"]) for r in records])
+    fresh = [r for r in records if (r["dedup_key"], r["started_at"]) not in existing]
+    tally.duplicate = len(records) - len(fresh)
+    _tally(fresh, tally, context)
+    records_write(fresh, batch_id=batch.pk, created_at=now)
+    _batch_count(batch, tally)
+    UsageBatchChunk.objects.filter(pk=chunk.pk).update(done=True, done_at=now)
+    UsageBatch.objects.filter(pk=batch.pk).update(chunks_done=F("chunks_done") + 1)
+    return tally
+
+
 def _tally(records: list[Record], tally: ChunkTally, context: BatchContext) -> None:
     """Count rated and rejected records (and drop a rated one's raw row unless kept)."""
     for record in records:

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from billing.usage import imports
 from billing.usage.models import UsageBatch, UsageBatchChunk, UsageMapping, UsageRecord
-from billing.usage.parsers import PARSERS, MappingError, Record
+from billing.usage.parsers import PARSERS, MappingError, Record, dedup_key
 from billing.usage.parsers.generic import (
     FieldProblem,
     mapping_positions,
@@ -307,6 +307,37 @@ def usage_batch_ingest_records(
             ]
             prepared = imports.records_prepare(parsed, context, timezone.now())
             imports.chunk_load(context, chunk, prepared)
+    return _batch_finish(batch)
+
+
+def usage_records_charged_online(*, records: list[Record], source: str) -> UsageBatch:
+    """Keep usage that online charging already priced and debited (prepaid events and
+    sessions) as usage records: one batch, written as charged (status billed), never rated or
+    debited again; a record sent twice counts as a duplicate. Each record carries its own
+    `source_record_id`, charge, currency and line."""
+    batch = _batch_plan(
+        [(0, 1, len(records))],
+        source_kind=UsageBatch.SourceKind.API,
+        source=source,
+        format=UsageBatch.Format.JSON,
+        mapping=None,
+        fingerprint="",
+        file_name="",
+        file_path="",
+        actor=None,
+        chunk_size=max(len(records), 1),
+        duplicate_of=None,
+    )
+    context = imports.BatchContext(batch=batch)
+    now = timezone.now()
+    for number, record in enumerate(records, start=1):
+        record.setdefault("line_number", number)
+        record["dedup_key"] = dedup_key(batch.source_name, record["source_record_id"])
+        record["status"] = UsageRecord.Status.BILLED
+        record["rated_at"] = now
+        record.setdefault("raw", "")
+    imports.partitions_ensure(r["started_at"].date() for r in records)
+    imports.chunk_write_charged(context, batch.chunks.get(), records)
     return _batch_finish(batch)
 
 

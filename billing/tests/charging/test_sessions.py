@@ -256,3 +256,33 @@ def test_updates_initiates_and_events_on_one_line_at_once_all_answer(prepaid, ad
     assert ledger_mismatches() == []
     balance, reserved = state(main)
     assert balance >= reserved
+
+
+@pytest.mark.django_db
+def test_what_was_charged_online_becomes_usage_records_once_and_is_not_charged_again(
+    msc, prepaid, admin
+):
+    from billing.charging.sessions import charged_usage_record
+    from billing.usage.models import UsageRecord
+
+    # given: a 90 s call and an SMS charged online
+    main = money(prepaid, "1.00", admin)
+    start(msc, "call-r", requested=120)
+    terminate(msc, "call-r", used=90)
+    msc.post("/api/v1/charging/events/", {"request_id": "sms-r", "msisdn": ME, "service": "sms",
+             "destination": "+447700900123"}, format="json")  # fmt: skip
+    balance_before = Bucket.objects.get(pk=main.pk).balance
+    # when
+    written = charged_usage_record()
+    again = charged_usage_record()
+    # then: two records, charged as they were, and not a penny more taken
+    assert (written, again) == (2, 0)
+    records = {r.service: r for r in UsageRecord.objects.all()}
+    assert (records["voice"].billable_seconds, records["voice"].charge_amount) == (
+        90, Decimal("0.1500"),
+    )  # fmt: skip
+    assert (records["sms"].message_parts, records["sms"].charge_amount) == (1, Decimal("0.0500"))
+    assert {r.status for r in records.values()} == {"billed"}
+    assert {r.subscriber_id for r in records.values()} == {prepaid.pk}
+    assert Bucket.objects.get(pk=main.pk).balance == balance_before
+    assert ledger_mismatches() == []
