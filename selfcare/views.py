@@ -82,4 +82,7 @@ def line_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "debts": list(debts_open_for(line)),
         "entries": ledger_for_line(line, limit=LEDGER_SIZE),
     }
+    # htmx asks for the balances alone every few seconds: they change as usage is charged
+    if request.headers.get("HX-Request") and request.GET.get("part") == "balances":
+        return render(request, "selfcare/line_detail.html#balances", context)
     return render(request, "selfcare/line_detail.html", context)

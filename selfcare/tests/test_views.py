@@ -235,3 +235,26 @@ def test_a_line_without_balances_says_so(client, subscriber, line):
     client.force_login(subscriber)
     html = html_of(client.get(reverse("selfcare:line-detail", args=[line.public_id])))
     assert "No balance or allowances on this line." in html
+
+
+def test_the_balances_refresh_alone_while_usage_is_charged(client, subscriber, line, csr):
+    # given: a balance, then a debit made while the page is open
+    from decimal import Decimal
+
+    from billing.balances.services import bucket_open, ledger_post
+
+    main = bucket_open(
+        account=line.account, subscriber=line, kind="main", unit="money", currency="GBP",
+        amount=Decimal("5"), name="Main balance", source_key="main", actor=csr, reason="Top-up",
+    )  # fmt: skip
+    client.force_login(subscriber)
+    url = reverse("selfcare:line-detail", args=[line.public_id])
+    page = html_of(client.get(url))
+    assert 'hx-trigger="every 15s"' in page
+    ledger_post(bucket=main, amount="-1.25", kind="usage", actor=csr, reason="Call")
+    # when: htmx asks for the balances part
+    part = html_of(client.get(url, {"part": "balances"}, headers={"HX-Request": "true"}))
+    # then: only that section, with the new balance
+    assert part.lstrip().startswith('<section id="line-balances"')
+    assert "<html" not in part
+    assert "£3.75" in part
