@@ -26,6 +26,8 @@ from billing.charging.sessions import (
 from billing.permissions import BillingPerm
 from billing.usage.parsers import Numbers
 from common.api import actor_of, errors, has_perm, refuse
+from common.idempotency import idempotent
+from common.serializers import AmountStringField
 from crm.models import Subscriber
 
 TAGS = ["charging"]
@@ -51,14 +53,11 @@ class EventInputSerializer(serializers.Serializer):
     destination = serializers.CharField(
         max_length=40, required=False, default="", help_text="The called number, if any."
     )
-    amount = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=4,
-        min_value=Decimal("0.0001"),
+    amount = AmountStringField(
         required=False,
         allow_null=True,
         default=None,
-        help_text="The price of a service event, in the account's currency.",
+        help_text="The price of a service event, in the account's currency (more than 0).",
     )
     occurred_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="When; now if left out."
@@ -99,12 +98,15 @@ class ChargingEventApi(APIView):
         request=EventInputSerializer,
         responses={200: EventAnswerSerializer, **errors(400, 401, 403, 422)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         given = EventInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
         if data["service"] == "service" and data["amount"] is None:
             refuse({"amount": ["A service event needs its price."]})
+        if data["amount"] is not None and data["amount"] <= 0:
+            refuse({"amount": ["A price is more than 0."]})
         answer = event_charge(
             client=actor_of(request),
             request_id=data["request_id"],
@@ -253,6 +255,7 @@ class ChargingSessionInitiateApi(APIView):
         request=SessionInitiateSerializer,
         responses={200: SessionAnswerSerializer, **errors(400, 401, 403, 422)},
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         given = SessionInitiateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -282,6 +285,7 @@ class ChargingSessionUpdateApi(APIView):
         request=SessionUpdateSerializer,
         responses={200: SessionAnswerSerializer, **errors(400, 401, 403, 422)},
     )
+    @idempotent
     def post(self, request: Request, session_id: str) -> Response:
         given = SessionUpdateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -309,6 +313,7 @@ class ChargingSessionTerminateApi(APIView):
         request=SessionTerminateSerializer,
         responses={200: SessionAnswerSerializer, **errors(400, 401, 403, 422)},
     )
+    @idempotent
     def post(self, request: Request, session_id: str) -> Response:
         given = SessionTerminateSerializer(data=request.data)
         given.is_valid(raise_exception=True)

@@ -261,3 +261,31 @@ def test_one_request_sent_eight_times_at_once_is_debited_once(prepaid, admin):
     assert _balance(main) == Decimal("0.95")
     assert LedgerEntry.objects.filter(kind="usage").count() == 1
     assert ChargingRequest.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("amount", "status"), [("-77.4", 400), (-1, 400), ("0", 422), ("0.0000", 422)]
+)
+def test_a_service_price_must_be_a_positive_amount_string(smsc, prepaid, admin, amount, status):
+    main = money(prepaid, "1.00", admin)
+    response = smsc.post(
+        URL, {"request_id": "s-x", "msisdn": ME, "service": "service", "amount": amount},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == status
+    assert "amount" in response.json()["extra"]["fields"]
+    assert _balance(main) == Decimal("1")
+    assert not ChargingRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_idempotency_key_header_is_honoured_like_every_write_api(smsc, prepaid, admin):
+    main = money(prepaid, "1.00", admin)
+    bad = smsc.post(URL, sms("k-1"), format="json", headers={"Idempotency-Key": "bad key\x01"})
+    assert bad.status_code == 400
+    first = smsc.post(URL, sms("k-1"), format="json", headers={"Idempotency-Key": "key-1"})
+    again = smsc.post(URL, sms("k-1"), format="json", headers={"Idempotency-Key": "key-1"})
+    assert first.json() == again.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert _balance(main) == Decimal("0.95")
