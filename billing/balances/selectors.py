@@ -92,3 +92,22 @@ def adjustment_get_for(actor: Any, public_id: Any) -> BalanceAdjustment:
         raise Http404("No such adjustment.")
     balances_line_get_for(actor, adjustment.bucket.subscriber.public_id)
     return adjustment
+
+
+def transfer_targets(bucket: Bucket) -> list[Bucket]:
+    """The money buckets a bucket's value may move to: active buckets of the same unit and
+    currency on the customer's other lines."""
+    if bucket.subscriber_id is None:
+        return []
+    return list(
+        Bucket.objects.filter(
+            account__customer_id=bucket.account.customer_id,
+            unit=bucket.unit,
+            currency=bucket.currency,
+            status=Bucket.Status.ACTIVE,
+            subscriber__isnull=False,
+        )
+        .exclude(subscriber_id=bucket.subscriber_id)
+        .select_related("subscriber")
+        .order_by("subscriber__msisdn", "priority", "pk")
+    )

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -27,11 +27,13 @@ from billing.balances.selectors import (
     buckets_for_line,
     debts_open_for,
     ledger_for_line,
+    transfer_targets,
 )
 from billing.balances.services import (
     adjustment_limit,
     balance_adjust,
     balance_adjustment_decide,
+    balance_transfer,
 )
 from billing.permissions import BillingPerm
 from common.auth import frontend_required, require_perm
@@ -60,6 +62,19 @@ class AdjustForm(forms.Form):
     )
 
 
+class TransferForm(forms.Form):
+    bucket = forms.UUIDField(widget=forms.HiddenInput)
+    target = forms.UUIDField(error_messages={"required": "Choose the line to move it to."})
+    amount = forms.DecimalField(
+        max_digits=20,
+        decimal_places=4,
+        error_messages={"required": "Enter the amount to move."},
+    )
+    reason = forms.CharField(
+        max_length=200, error_messages={"required": "Give a reason for the transfer."}
+    )
+
+
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     reason = forms.CharField(
@@ -71,7 +86,14 @@ def _context(request: BalancesRequest, subscriber: Subscriber, **extra: Any) -> 
     buckets = list(buckets_for_line(subscriber, include_expired=True)[:50])
     return {
         "subscriber": subscriber,
-        "buckets": [(bucket, adjustment_limit(bucket)) for bucket in buckets],
+        "buckets": [
+            (
+                bucket,
+                adjustment_limit(bucket),
+                transfer_targets(bucket) if bucket.unit == Bucket.Unit.MONEY else [],
+            )
+            for bucket in buckets
+        ],
         "entries": ledger_for_line(subscriber),
         "debts": list(debts_open_for(subscriber)),
         "pending": list(adjustments_pending_for(subscriber)),
@@ -136,6 +158,44 @@ def line_balance_adjust(request: BalancesRequest, public_id: UUID) -> HttpRespon
 
 @require_POST
 @frontend_required(CONSOLE)
+def line_balance_transfer(request: BalancesRequest, public_id: UUID) -> HttpResponse:
+    """Move money from one of the line's buckets to another line of the same customer, with a
+    reason (billing.balances.balance_transfer: a debit and a credit, or neither)."""
+    subscriber = balances_line_get_for(request.user, public_id)
+    require_perm(request, BillingPerm.ADJUST_BALANCES)
+    form = TransferForm(request.POST)
+    if not form.is_valid():
+        problems = " ".join(str(m) for errors in form.errors.values() for m in errors)
+        messages.error(request, problems)
+        return redirect(_url(subscriber))
+    source = bucket_get_for_line(subscriber, form.cleaned_data["bucket"])
+    target = next(
+        (b for b in transfer_targets(source) if b.public_id == form.cleaned_data["target"]), None
+    )
+    if target is None:
+        raise Http404("No such line to move it to.")
+    try:
+        balance_transfer(
+            source=source,
+            target=target,
+            amount=form.cleaned_data["amount"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        assert target.subscriber is not None
+        messages.success(
+            request,
+            f"{form.cleaned_data['amount']} {source.currency} moved to "
+            f"{target.subscriber.msisdn_display}.",
+        )
+    return redirect(_url(subscriber))
+
+
+@require_POST
+@frontend_required(CONSOLE)
 def adjustment_decide(request: BalancesRequest, public_id: UUID) -> HttpResponse:
     adjustment = adjustment_get_for(request.user, public_id)
     require_perm(request, BillingPerm.APPROVE_ADJUSTMENTS)
@@ -166,6 +226,11 @@ urlpatterns = [
     path("lines/<uuid:public_id>/balances/", line_balances, name="line-balances"),
     path(
         "lines/<uuid:public_id>/balances/adjust/", line_balance_adjust, name="line-balance-adjust"
+    ),
+    path(
+        "lines/<uuid:public_id>/balances/transfer/",
+        line_balance_transfer,
+        name="line-balance-transfer",
     ),
     path("adjustments/<uuid:public_id>/decide/", adjustment_decide, name="adjustment-decide"),
 ]

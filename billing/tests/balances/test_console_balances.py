@@ -131,3 +131,43 @@ def test_another_lines_bucket_answers_404_and_nothing_changes(client, csr, line,
     # then
     assert response.status_code == 404
     assert Bucket.objects.get(pk=theirs.pk).balance == Decimal("10")
+
+
+def test_a_csr_moves_money_to_another_line_of_the_customer(client, csr, line, main, admin):
+    # given: a second line of the same customer with its own balance
+    sibling = SubscriberFactory(account=line.account)
+    theirs = money_bucket(sibling, "1.00", admin)
+    client.force_login(csr)
+    page = client.get(_page(line)).content.decode()
+    assert "Transfer…" in page
+    # when
+    response = client.post(
+        reverse("crm:line-balance-transfer", args=[line.public_id]),
+        {"bucket": main.public_id, "target": theirs.public_id, "amount": "4", "reason": "Son"},
+    )
+    # then
+    assert response.status_code == 302
+    assert Bucket.objects.get(pk=main.pk).balance == Decimal("6")
+    assert Bucket.objects.get(pk=theirs.pk).balance == Decimal("5")
+    assert LedgerEntry.objects.filter(kind="transfer").count() == 2
+
+
+def test_a_transfer_to_a_stranger_or_beyond_the_balance_moves_nothing(
+    client, csr, line, main, admin
+):
+    stranger = money_bucket(SubscriberFactory(), "1.00", admin)
+    sibling = money_bucket(SubscriberFactory(account=line.account), "1.00", admin)
+    client.force_login(csr)
+    url = reverse("crm:line-balance-transfer", args=[line.public_id])
+    to_stranger = client.post(
+        url, {"bucket": main.public_id, "target": stranger.public_id, "amount": "1", "reason": "x"}
+    )
+    too_much = client.post(
+        url, {"bucket": main.public_id, "target": sibling.public_id, "amount": "11", "reason": "x"}
+    )
+    assert to_stranger.status_code == 404
+    assert too_much.status_code == 302  # back to the page, which says why
+    assert "Not enough balance" in client.get(too_much["Location"]).content.decode()
+    assert [Bucket.objects.get(pk=b.pk).balance for b in (main, stranger, sibling)] == [
+        Decimal("10"), Decimal("1"), Decimal("1"),
+    ]  # fmt: skip
