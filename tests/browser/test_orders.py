@@ -104,8 +104,10 @@ def test_csr_sells_a_line_with_a_router_and_a_booster_then_changes_its_plan(
         period=period, effective_on=today, method="daily", new_fee=gbp("30"), new_label="x"
     )
     expect(quote).to_contain_text(debit.formula)
+    # the quote adds each line as billing will post it, rounded once (today's proration may
+    # have more places than the currency: 30 × 30/31 days is 29.0323)
     expect(quote.locator(".due-now")).to_contain_text(
-        (gbp("54") + debit.amount).format().replace("\xa0", " ")
+        (gbp("54") + debit.amount.rounded()).format().replace("\xa0", " ")
     )
     # when
     page.get_by_role("button", name="Submit order").click()
@@ -147,7 +149,7 @@ def test_csr_sells_a_line_with_a_router_and_a_booster_then_changes_its_plan(
     expect(page.locator("h1")).to_contain_text("Plan change")
     expect(quote).to_contain_text(f"Proration credit: {credit.description}")
     expect(quote).to_contain_text(credit.formula)
-    expect(quote).to_contain_text(credit.amount.format().replace("\xa0", " "))
+    expect(quote).to_contain_text(credit.amount.rounded().format().replace("\xa0", " "))
     expect(quote).to_contain_text(f"Proration debit: {debit.description}")
     expect(quote).to_contain_text(debit.formula)
     expect(quote).to_contain_text(f"{debit.days} of {period.days} days")
