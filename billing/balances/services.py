@@ -980,9 +980,10 @@ def buckets_end(
 def _bucket_close(
     bucket: Bucket, *, actor: Any, reason: str, at: datetime, until: datetime | None
 ) -> None:
-    """Expire a locked bucket: what is left is written off (a debt stays owed), and its
-    validity ends at `until` when given."""
-    left = max(bucket.balance, ZERO)
+    """Expire a locked bucket: what is left is written off (a debt stays owed; what an open
+    charging session holds stays for the session to settle), and its validity ends at `until`
+    when given."""
+    left = max(bucket.balance - bucket.reserved, ZERO)
     changes: dict[str, Any] = {
         "status": Bucket.Status.EXPIRED,
         "balance": bucket.balance - left,

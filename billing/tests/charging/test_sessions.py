@@ -286,3 +286,22 @@ def test_what_was_charged_online_becomes_usage_records_once_and_is_not_charged_a
     assert {r.subscriber_id for r in records.values()} == {prepaid.pk}
     assert Bucket.objects.get(pk=main.pk).balance == balance_before
     assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db
+def test_ending_an_allowance_during_a_call_leaves_the_call_its_hold(msc, prepaid, admin):
+    # given: a call holding 60 s of a 100-minute allowance
+    from billing.services import allowances_end
+
+    minutes = allowance_grant(
+        subscriber=prepaid, service="voice", quantity=Decimal("100"), source_key="plan:v",
+        description="100 minutes", actor=admin, valid_until=None,
+    )  # fmt: skip
+    start(msc, "call-e", requested=60)
+    # when: the plan changes mid-call and its allowances end
+    assert allowances_end(subscriber=prepaid, actor=admin, source_prefix="plan:") == 1
+    # then: the rest is written off, the call's hold is not; the call then settles it
+    assert state(minutes) == (Decimal("60"), Decimal("60"))
+    terminate(msc, "call-e", used=40)
+    assert state(minutes) == (Decimal("20"), Decimal("0"))
+    assert ledger_mismatches() == []
