@@ -336,11 +336,12 @@ def _debts_settle(bucket: Bucket, *, actor: Any, at: datetime) -> None:
     )
     if bucket.subscriber_id is not None:
         debts = debts.filter(subscriber_id=bucket.subscriber_id)
+    available = max(Bucket.objects.get(pk=bucket.pk).available, ZERO)  # the row is ours
     for debt in debts.select_for_update().order_by("created_at", "pk"):
-        fresh = Bucket.objects.get(pk=bucket.pk)
-        take = min(debt.outstanding, max(fresh.available, ZERO))
+        take = min(debt.outstanding, available)
         if take <= 0:
             return
+        available -= take
         after = _balance_move(bucket, -take, at=at)
         if after is None:  # a bucket that may not be spent (suspended): nothing is taken
             return

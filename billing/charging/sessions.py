@@ -37,6 +37,8 @@ from billing.charging.models import ChargingRequest, ChargingSession, Reservatio
 from billing.charging.services import line_for_charging, tariff_for_plan
 from billing.rating.plan import SECOND
 from billing.usage import lines as line_rating
+from billing.usage.parsers import Numbers
+from billing.usage.services import usage_records_charged_online
 from common.actors import system_actor
 from crm.models import Subscriber
 
@@ -301,8 +303,6 @@ def _destination_class(session: ChargingSession, line: Subscriber) -> str:
 
 
 def _record(session: ChargingSession, line: Subscriber) -> dict[str, Any]:
-    from billing.usage.parsers import Numbers
-
     called, _ = Numbers().normalise(session.destination) if session.service == "voice" else ("", "")
     record: dict[str, Any] = {
         "service": session.service,
@@ -387,8 +387,6 @@ def charged_usage_record(*, limit: int = 5000) -> int:
     one batch of records written as charged (billing.usage; never rated or debited again).
     Fixed-price service events stay in their answers and the ledger. Re-runnable; returns how
     many records were written."""
-    from billing.usage.services import usage_records_charged_online
-
     now = timezone.now()
     with transaction.atomic():
         events = list(
@@ -440,8 +438,6 @@ def _line_fields(line: Subscriber) -> dict[str, Any]:
 
 def _event_record(event: ChargingRequest) -> dict[str, Any]:
     assert event.subscriber is not None
-    from billing.usage.parsers import Numbers
-
     called, _ = Numbers().normalise(event.destination) if event.destination else ("", "")
     record: dict[str, Any] = {
         **_line_fields(event.subscriber),

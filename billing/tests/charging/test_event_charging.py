@@ -10,22 +10,15 @@ import pytest
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
-from billing.balances.models import Bucket, LedgerEntry
-from billing.balances.services import bucket_open, ledger_mismatches
+from billing.balances.models import LedgerEntry
+from billing.balances.services import ledger_mismatches
 from billing.charging.models import ChargingRequest
 from billing.services import allowance_grant
+from billing.tests.charging.conftest import balance_of, key_client, money
 from common.api_keys import api_key_issue
-from crm.models import Account
 
 URL = "/api/v1/charging/events/"
 ME = "+447400123456"
-
-
-def key_client(admin: Any, *permissions: str) -> APIClient:
-    _, secret = api_key_issue(actor=admin, name="SMSC", permissions=list(permissions))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    return client
 
 
 @pytest.fixture
@@ -33,28 +26,9 @@ def smsc(admin: Any) -> APIClient:
     return key_client(admin, "billing.charge_online")
 
 
-@pytest.fixture
-def prepaid(line: Any) -> Any:
-    Account.objects.filter(pk=line.account_id).update(payment_type="prepaid")
-    line.refresh_from_db()
-    return line
-
-
-def money(line: Any, amount: str, actor: Any) -> Bucket:
-    return bucket_open(
-        account=line.account, subscriber=line, kind="main", unit="money", currency="GBP",
-        amount=Decimal(amount), name="Main balance", source_key=f"main:{line.pk}", actor=actor,
-        reason="Top-up",
-    )  # fmt: skip
-
-
 def sms(request_id: str, **extra: Any) -> dict[str, Any]:
     return {"request_id": request_id, "msisdn": ME, "service": "sms",
             "destination": "+447700900123", **extra}  # fmt: skip
-
-
-def _balance(bucket: Bucket) -> Decimal:
-    return Bucket.objects.get(pk=bucket.pk).balance
 
 
 @pytest.mark.django_db
@@ -68,7 +42,7 @@ def test_an_sms_is_priced_by_the_tariff_and_debited(smsc, prepaid, admin):
     body = response.json()
     assert (body["result"], body["reason"]) == ("granted", "")
     assert (body["amount_charged"], body["currency"]) == ("0.0500", "GBP")
-    assert _balance(main) == Decimal("0.95")
+    assert balance_of(main) == Decimal("0.95")
     entry = LedgerEntry.objects.get(kind="usage")
     assert (entry.amount, entry.reference) == (Decimal("-0.05"), "event r-1")
     assert ledger_mismatches() == []
@@ -85,8 +59,8 @@ def test_an_sms_allowance_is_used_before_money(smsc, prepaid, admin):
     second = smsc.post(URL, sms("r-2"), format="json").json()
     assert (first["units_charged"], first["amount_charged"]) == ("1.0000", "0.0000")
     assert (second["units_charged"], second["amount_charged"]) == ("0.0000", "0.0500")
-    assert _balance(bundle) == Decimal("0")
-    assert _balance(main) == Decimal("0.95")
+    assert balance_of(bundle) == Decimal("0")
+    assert balance_of(main) == Decimal("0.95")
 
 
 @pytest.mark.django_db
@@ -112,7 +86,7 @@ def test_each_denial_says_why_and_debits_nothing(smsc, prepaid, admin, setup, ev
     assert response.status_code == 200
     assert (body["result"], body["reason"]) == ("denied", reason)
     assert body["detail"]
-    assert _balance(main) == Decimal("0.01" if setup == "poor" else "5.00")
+    assert balance_of(main) == Decimal("0.01" if setup == "poor" else "5.00")
     assert not LedgerEntry.objects.filter(kind="usage").exists()
 
 
@@ -122,7 +96,7 @@ def test_a_repeated_request_returns_the_first_answer_and_debits_once(smsc, prepa
     first = smsc.post(URL, sms("r-1"), format="json").json()
     again = smsc.post(URL, sms("r-1"), format="json").json()
     assert first == again
-    assert _balance(main) == Decimal("0.95")
+    assert balance_of(main) == Decimal("0.95")
     assert ChargingRequest.objects.count() == 1
 
 
@@ -133,7 +107,7 @@ def test_a_request_id_reused_for_another_event_is_refused(smsc, prepaid, admin):
     response = smsc.post(URL, sms("r-1", quantity=2), format="json")
     assert response.status_code == 422
     assert response.json()["code"] == "idempotency_key_reused"
-    assert _balance(main) == Decimal("0.95")
+    assert balance_of(main) == Decimal("0.95")
 
 
 @pytest.mark.django_db
@@ -144,7 +118,7 @@ def test_a_service_event_is_charged_its_own_price(smsc, prepaid, admin):
         format="json",
     ).json()  # fmt: skip
     assert (body["result"], body["amount_charged"]) == ("granted", "0.7500")
-    assert _balance(main) == Decimal("0.25")
+    assert balance_of(main) == Decimal("0.25")
     missing = smsc.post(URL, {"request_id": "s-2", "msisdn": ME, "service": "service"},
                         format="json")  # fmt: skip
     assert missing.status_code == 422
@@ -198,7 +172,7 @@ def test_the_balance_query_lists_what_is_available(smsc, prepaid, admin):
 
 @pytest.mark.concurrency
 @pytest.mark.django_db(transaction=True)
-def test_many_concurrent_events_never_spend_more_than_the_balance(prepaid, admin):
+def test_many_concurrent_events_never_spend_more_than_thebalance_of(prepaid, admin):
     if connection.vendor != "postgresql":
         pytest.skip("row-level concurrency needs PostgreSQL")
     # given: 0.50 and twenty SMS of 0.05 at once, two of them the same request sent twice
@@ -226,7 +200,7 @@ def test_many_concurrent_events_never_spend_more_than_the_balance(prepaid, admin
     granted = {a["request_id"] for a in answers if a["result"] == "granted"}
     assert len(granted) == 10
     assert {a["reason"] for a in answers if a["result"] == "denied"} == {"insufficient_balance"}
-    assert _balance(main) == Decimal("0")
+    assert balance_of(main) == Decimal("0")
     assert LedgerEntry.objects.filter(kind="usage").count() == 10
     assert ledger_mismatches() == []
 
@@ -258,7 +232,7 @@ def test_one_request_sent_eight_times_at_once_is_debited_once(prepaid, admin):
     assert len(answers) == 8
     assert all(answer == answers[0] for answer in answers)
     assert answers[0]["result"] == "granted"
-    assert _balance(main) == Decimal("0.95")
+    assert balance_of(main) == Decimal("0.95")
     assert LedgerEntry.objects.filter(kind="usage").count() == 1
     assert ChargingRequest.objects.count() == 1
 
@@ -275,7 +249,7 @@ def test_a_service_price_must_be_a_positive_amount_string(smsc, prepaid, admin, 
     )  # fmt: skip
     assert response.status_code == status
     assert "amount" in response.json()["extra"]["fields"]
-    assert _balance(main) == Decimal("1")
+    assert balance_of(main) == Decimal("1")
     assert not ChargingRequest.objects.exists()
 
 
@@ -288,4 +262,4 @@ def test_an_idempotency_key_header_is_honoured_like_every_write_api(smsc, prepai
     again = smsc.post(URL, sms("k-1"), format="json", headers={"Idempotency-Key": "key-1"})
     assert first.json() == again.json()
     assert again.headers.get("Idempotent-Replayed") == "true"
-    assert _balance(main) == Decimal("0.95")
+    assert balance_of(main) == Decimal("0.95")

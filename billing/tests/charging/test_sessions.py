@@ -14,12 +14,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from billing.balances.models import Bucket, LedgerEntry
-from billing.balances.services import bucket_open, ledger_mismatches
+from billing.balances.services import ledger_mismatches
 from billing.charging.models import ChargingSession
 from billing.charging.sessions import sessions_expire
 from billing.services import allowance_grant
+from billing.tests.charging.conftest import key_client, money
 from common.api_keys import api_key_issue
-from crm.models import Account
 
 BASE = "/api/v1/charging/sessions/"
 ME = "+447400123456"
@@ -27,25 +27,7 @@ ME = "+447400123456"
 
 @pytest.fixture
 def msc(admin: Any) -> APIClient:
-    _, secret = api_key_issue(actor=admin, name="MSC", permissions=["billing.charge_online"])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    return client
-
-
-@pytest.fixture
-def prepaid(line: Any) -> Any:
-    Account.objects.filter(pk=line.account_id).update(payment_type="prepaid")
-    line.refresh_from_db()
-    return line
-
-
-def money(line: Any, amount: str, actor: Any) -> Bucket:
-    return bucket_open(
-        account=line.account, subscriber=line, kind="main", unit="money", currency="GBP",
-        amount=Decimal(amount), name="Main balance", source_key=f"main:{line.pk}", actor=actor,
-        reason="Top-up",
-    )  # fmt: skip
+    return key_client(admin, "billing.charge_online", name="MSC")
 
 
 def start(client: APIClient, session: str, requested: int | None = 60, **extra: Any) -> dict:
